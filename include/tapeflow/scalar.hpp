@@ -1,0 +1,66 @@
+#pragma once
+// A number passed to an op (x + 2, clamp(x, 0, 1), full(shape, 3.5)), remembering whether it
+// was written as a bool, an integer or a floating-point value (that decides type promotion).
+#include <cstdint>
+#include <type_traits>
+
+#include "tapeflow/dtype.hpp"
+
+namespace tapeflow {
+
+class Scalar {
+ public:
+  enum class Kind : std::uint8_t { Bool, Int, Float };
+
+  Scalar() = default;
+  template <typename T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  Scalar(T v) {  // NOLINT: implicit on purpose, like at::Scalar
+    if constexpr (std::is_same_v<T, bool>) {
+      kind_ = Kind::Bool;
+      i_ = v;
+      d_ = v;
+    } else if constexpr (std::is_integral_v<T>) {
+      kind_ = Kind::Int;
+      i_ = static_cast<std::int64_t>(v);
+      d_ = static_cast<double>(v);
+    } else {
+      kind_ = Kind::Float;
+      d_ = static_cast<double>(v);  // i_ stays 0: a float has no exact integer value
+    }
+  }
+
+  Kind kind() const { return kind_; }
+  bool is_floating_point() const { return kind_ == Kind::Float; }
+  bool is_integral() const { return kind_ == Kind::Int; }
+  bool is_bool() const { return kind_ == Kind::Bool; }
+  double to_double() const { return d_; }
+  std::int64_t to_int() const { return i_; }
+
+  // The value converted to T (integers keep their exact value; floats convert from double).
+  template <typename T>
+  T to() const {
+    if constexpr (std::is_same_v<T, bool>) return kind_ == Kind::Float ? d_ != 0.0 : i_ != 0;
+    else if constexpr (std::is_integral_v<T>) return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
+    else return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
+  }
+
+  // The dtype a tensor would have if made from this value alone (PyTorch defaults).
+  DType default_dtype() const {
+    return kind_ == Kind::Bool ? kBool : kind_ == Kind::Int ? kInt64 : kFloat32;
+  }
+
+ private:
+  double d_ = 0.0;
+  std::int64_t i_ = 0;
+  Kind kind_ = Kind::Int;
+};
+
+// PyTorch's rule for tensor-with-scalar operands: the tensor's dtype wins unless the scalar is of
+// a higher category (bool < integer < floating), in which case the default dtype of that category.
+constexpr DType promote_with_scalar(DType tensor_dtype, Scalar::Kind kind) {
+  if (kind == Scalar::Kind::Float && !is_floating_point(tensor_dtype)) return kFloat32;
+  if (kind == Scalar::Kind::Int && tensor_dtype == kBool) return kInt64;
+  return tensor_dtype;
+}
+
+}  // namespace tapeflow

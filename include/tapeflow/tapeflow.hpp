@@ -1,0 +1,18 @@
+#pragma once
+// The umbrella header: everything a user needs.
+#include "tapeflow/creation.hpp"
+#include "tapeflow/device.hpp"
+#include "tapeflow/dtype.hpp"
+#include "tapeflow/error.hpp"
+#include "tapeflow/io/npy.hpp"
+#include "tapeflow/ops/elementwise.hpp"
+#include "tapeflow/ops/index.hpp"
+#include "tapeflow/ops/linalg.hpp"
+#include "tapeflow/ops/nn.hpp"
+#include "tapeflow/ops/reduce.hpp"
+#include "tapeflow/ops/shape.hpp"
+#include "tapeflow/parallel.hpp"
+#include "tapeflow/random.hpp"
+#include "tapeflow/scalar.hpp"
+#include "tapeflow/shape.hpp"
+#include "tapeflow/tensor.hpp"

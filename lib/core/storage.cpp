@@ -1,0 +1,101 @@
+// Storage and the CPU allocator. Blocks of at least kCacheMin bytes are kept in a size-keyed
+// cache when freed and handed out again, so a loop producing big fresh outputs does not pay
+// mmap + page faults on every op (measured: 3x slower add on 16M floats without this).
+#include "tapeflow/storage.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "tapeflow/error.hpp"
+
+namespace tapeflow {
+namespace {
+
+constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kCacheMin = std::size_t{1} << 20;     // cache blocks of 1 MiB and more
+constexpr std::size_t kCacheLimit = std::size_t{2} << 30;   // keep at most 2 GiB idle
+
+class CpuAllocator {
+ public:
+  static CpuAllocator& instance() {
+    static CpuAllocator* a = new CpuAllocator();  // never destroyed: storages may outlive statics
+    return *a;
+  }
+  void* allocate(std::size_t nbytes) {
+    const std::size_t size = round_up(nbytes);
+    if (size >= kCacheMin) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(size);
+      if (it != free_.end()) {
+        void* p = it->second;
+        free_.erase(it);
+        cached_ -= size;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(kAlignment, size);
+    if (!p) fail<Error>("alloc", "out of memory allocating ", nbytes, " bytes");
+    return p;
+  }
+  void deallocate(void* p, std::size_t nbytes) {
+    const std::size_t size = round_up(nbytes);
+    if (size >= kCacheMin) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + size <= kCacheLimit) {
+        free_.emplace(size, p);
+        cached_ += size;
+        return;
+      }
+    }
+    std::free(p);
+  }
+  std::size_t cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cached_;
+  }
+  void empty() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [size, p] : free_) std::free(p);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  static std::size_t round_up(std::size_t n) {
+    if (n == 0) n = 1;
+    const std::size_t granule = n >= kCacheMin ? 4096 : kAlignment;
+    return (n + granule - 1) / granule * granule;
+  }
+  std::mutex mutex_;
+  std::multimap<std::size_t, void*> free_;
+  std::size_t cached_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device) {
+  if (!device.is_cpu())
+    fail<DeviceError>("alloc", "device ", device.str(), " is not available: this build has no CUDA backend yet");
+  void* p = CpuAllocator::instance().allocate(nbytes);
+  return std::make_shared<Storage>(p, nbytes, device, Deleter{}, true);
+}
+
+std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t nbytes, Device device, Deleter deleter) {
+  return std::make_shared<Storage>(data, nbytes, device, std::move(deleter), false);
+}
+
+Storage::Storage(void* data, std::size_t nbytes, Device device, Deleter deleter, bool from_allocator)
+    : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)), from_allocator_(from_allocator) {}
+
+Storage::~Storage() {
+  if (from_allocator_) CpuAllocator::instance().deallocate(data_, nbytes_);
+  else if (deleter_) deleter_(data_);
+}
+
+namespace cpu_allocator {
+std::size_t cached_bytes() { return CpuAllocator::instance().cached(); }
+void empty_cache() { CpuAllocator::instance().empty(); }
+}  // namespace cpu_allocator
+
+}  // namespace tapeflow

@@ -1,0 +1,132 @@
+// Tensor metadata, conversion and copies.
+#include <sstream>
+
+#include "core/tensor_factory.hpp"
+#include "cpu/copy.hpp"
+#include "tapeflow/creation.hpp"
+
+namespace tapeflow {
+namespace detail {
+
+Tensor make_tensor(IntArrayRef shape, DType dtype, Device device) {
+  for (std::int64_t s : shape)
+    if (s < 0) fail<ShapeError>("empty", "negative size in shape ", shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->sizes = Shape(shape);
+  impl->strides = contiguous_strides(shape);
+  impl->numel = shape_numel(shape);
+  impl->dtype = dtype;
+  impl->storage = Storage::allocate(static_cast<std::size_t>(impl->numel) * element_size(dtype), device);
+  return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = base.impl()->storage;
+  impl->numel = shape_numel(sizes);
+  impl->sizes = std::move(sizes);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  impl->dtype = base.impl()->dtype;
+  return Tensor(std::move(impl));
+}
+
+void check_defined(const char* op, const Tensor& t, const char* what) {
+  if (!t.defined()) fail<ValueError>(op, what, " is an undefined tensor");
+}
+
+void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.device() != b.device())
+    fail<DeviceError>(op, "expected tensors on the same device, got ", a.device(), " and ", b.device());
+}
+
+}  // namespace detail
+
+std::int64_t Tensor::size(std::int64_t d) const { return shape()[static_cast<std::size_t>(wrap_dim("size", d, dim()))]; }
+std::int64_t Tensor::stride(std::int64_t d) const {
+  return strides()[static_cast<std::size_t>(wrap_dim("stride", d, dim()))];
+}
+
+bool Tensor::is_contiguous() const {
+  const TensorImpl& t = checked();
+  std::int64_t expected = 1;
+  for (std::size_t i = t.sizes.size(); i-- > 0;) {
+    if (t.sizes[i] == 1) continue;
+    if (t.strides[i] != expected) return false;
+    expected *= t.sizes[i];
+  }
+  return true;
+}
+
+std::string Tensor::toString() const {
+  if (!defined()) return "UndefinedTensor";
+  std::ostringstream os;
+  os << device() << " " << dtype() << " tensor of shape " << shape();
+  return os.str();
+}
+
+Scalar Tensor::item() const {
+  if (numel() != 1)
+    fail<ValueError>("item", "a tensor with ", numel(), " elements cannot be converted to a scalar (shape ",
+                     shape(), ")");
+  if (!is_cpu()) return to(Device::cpu()).item();
+  return dispatch(dtype(), [&]<typename T>() { return Scalar(*static_cast<const T*>(checked().data())); });
+}
+
+Tensor Tensor::to(DType dt, bool copy) const {
+  if (dt == dtype() && !copy) return *this;
+  Tensor out = detail::make_tensor(shape(), dt, device());
+  cpu::copy(out, *this);
+  return out;
+}
+
+Tensor Tensor::to(Device dev, bool copy) const { return to(dev, dtype(), copy); }
+
+Tensor Tensor::to(Device dev, DType dt, bool copy) const {
+  if (dev == device()) return to(dt, copy);
+  Tensor out = detail::make_tensor(shape(), dt, dev);  // throws DeviceError without a CUDA backend
+  cpu::copy(out, *this);
+  return out;
+}
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor Tensor::clone() const { return to(dtype(), /*copy=*/true); }
+
+Tensor Tensor::detach() const {
+  const TensorImpl& t = checked();
+  return detail::make_view(*this, t.sizes, t.strides, t.offset);
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  detail::check_defined("copy_", src, "source");
+  detail::check_same_device("copy_", *this, src);
+  const Shape b = broadcast_shapes("copy_", shape(), src.shape());
+  if (!(b == shape()))
+    fail<ShapeError>("copy_", "source of shape ", src.shape(), " cannot be broadcast to destination ", shape());
+  cpu::copy(*this, src);
+  impl_->storage->bump_version();
+  return *this;
+}
+
+Tensor& Tensor::fill_(Scalar value) {
+  cpu::fill(*this, value);
+  checked().storage->bump_version();
+  return *this;
+}
+
+Tensor& Tensor::zero_() { return fill_(0); }
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  if (requires_grad && !is_floating_point())
+    fail<DTypeError>("requires_grad_", "only floating-point tensors can require gradients, got ", dtype());
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+
+Tensor Tensor::grad() const {
+  const TensorImpl& t = checked();
+  return t.grad ? Tensor(t.grad) : Tensor();
+}
+
+}  // namespace tapeflow
