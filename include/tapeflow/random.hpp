@@ -9,6 +9,8 @@
 
 namespace tapeflow {
 
+// A seed and a counter offset. Copies share one state (like a handle); each draw reserves as
+// many counters as it needs, so consecutive draws never overlap.
 class Generator {
  public:
   explicit Generator(std::uint64_t seed = 67280421310721ULL);
@@ -16,6 +18,15 @@ class Generator {
   std::uint64_t seed() const;
   // Reserves n counters (each yields four 32-bit words) and returns the first; thread-safe.
   std::uint64_t advance(std::uint64_t n);
+  // Same, returning the seed together with the first counter, read under the same lock (so a
+  // concurrent manual_seed can never pair one seed with the other's counters). Draws use this.
+  struct Reservation {
+    std::uint64_t seed;
+    std::uint64_t offset;
+  };
+  Reservation reserve(std::uint64_t n);
+  // The next counter a draw would get (seeding resets it to 0).
+  std::uint64_t offset() const;
 
  private:
   struct State;

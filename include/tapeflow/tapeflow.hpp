@@ -4,6 +4,7 @@
 #include "tapeflow/device.hpp"
 #include "tapeflow/dtype.hpp"
 #include "tapeflow/error.hpp"
+#include "tapeflow/io/idx.hpp"
 #include "tapeflow/io/npy.hpp"
 #include "tapeflow/ops/elementwise.hpp"
 #include "tapeflow/ops/index.hpp"

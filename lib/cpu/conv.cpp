@@ -1,0 +1,165 @@
+// Convolution as im2col + GEMM. The output pixels of each image and group are cut into blocks of
+// whole output rows whose column matrix stays cache-sized; the blocks are the parallel tasks
+// (one OpenBLAS thread each), so even a single large image keeps every core busy.
+#include "cpu/conv.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "core/parallel.hpp"
+
+namespace tapeflow::cpu {
+namespace {
+
+// The outputs o in [0, n_out) whose input position o * s + off lies in [0, n_in).
+struct Range {
+  std::int64_t lo, hi;
+};
+Range valid_range(std::int64_t off, std::int64_t s, std::int64_t n_in, std::int64_t n_out) {
+  const std::int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  const std::int64_t last = n_in - 1 - off;  // o * s <= last
+  std::int64_t hi = last < 0 ? 0 : std::min(n_out, last / s + 1);
+  return {std::min(lo, n_out), std::max(hi, std::min(lo, n_out))};
+}
+
+// Visits every (column-matrix row, output row) pair of output rows [oh0, oh1): f(dst, src, w)
+// where dst is the Wo-long segment of the column matrix (block of width (oh1-oh0)*Wo), src the
+// input row it reads (nullptr for a padding row) and w the valid output-column range.
+template <typename F>
+void for_each_col_segment(const ConvGeom& g, std::int64_t oh0, std::int64_t oh1, F&& f) {
+  const std::int64_t width = (oh1 - oh0) * g.Wo;
+  for (std::int64_t c = 0; c < g.C; ++c)
+    for (std::int64_t ki = 0; ki < g.kH; ++ki) {
+      const std::int64_t hoff = ki * g.dH - g.pH;
+      const Range hr = valid_range(hoff, g.sH, g.H, g.Ho);
+      for (std::int64_t kj = 0; kj < g.kW; ++kj) {
+        const std::int64_t woff = kj * g.dW - g.pW;
+        const Range wr = valid_range(woff, g.sW, g.W, g.Wo);
+        const std::int64_t row = (c * g.kH + ki) * g.kW + kj;
+        for (std::int64_t oh = oh0; oh < oh1; ++oh) {
+          const std::int64_t seg = row * width + (oh - oh0) * g.Wo;
+          const bool inside = oh >= hr.lo && oh < hr.hi;
+          const std::int64_t src = inside ? (c * g.H + oh * g.sH + hoff) * g.W + woff : -1;
+          f(seg, src, wr);
+        }
+      }
+    }
+}
+
+template <typename T>
+void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t oh1, T* col) {
+  for_each_col_segment(g, oh0, oh1, [&](std::int64_t seg, std::int64_t src, Range wr) {
+    T* d = col + seg;
+    if (src < 0) {
+      std::fill(d, d + g.Wo, T(0));
+      return;
+    }
+    std::fill(d, d + wr.lo, T(0));
+    const T* s = im + src;  // s[ow * sW] is the input of output column ow
+    if (g.sW == 1) std::memcpy(d + wr.lo, s + wr.lo, static_cast<std::size_t>(wr.hi - wr.lo) * sizeof(T));
+    else
+      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] = s[ow * g.sW];
+    std::fill(d + wr.hi, d + g.Wo, T(0));
+  });
+}
+
+template <typename T>
+void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda, const T* B,
+          std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(M), i(N), i(K), 1.0f, A, i(lda), B, i(ldb), beta,
+                C, i(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(M), i(N), i(K), 1.0, A, i(lda), B, i(ldb), beta,
+                C, i(ldc));
+}
+
+// Column blocks of about this many bytes keep im2col's output in L2 while GEMM packs it.
+constexpr std::int64_t kColBlockBytes = std::int64_t(1) << 20;
+// Below this many flops the pool costs more than it saves.
+constexpr double kParallelFlops = 4e6;
+
+}  // namespace
+
+template <typename T>
+void im2col(const T* im, const ConvGeom& g, T* col) {
+  im2col_rows(im, g, 0, g.Ho, col);
+}
+
+template <typename T>
+void col2im(const T* col, const ConvGeom& g, T* im) {
+  for_each_col_segment(g, 0, g.Ho, [&](std::int64_t seg, std::int64_t src, Range wr) {
+    if (src < 0) return;
+    const T* c = col + seg;
+    T* d = im + src;
+    for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow * g.sW] += c[ow];
+  });
+}
+
+template void im2col<float>(const float*, const ConvGeom&, float*);
+template void im2col<double>(const double*, const ConvGeom&, double*);
+template void col2im<float>(const float*, const ConvGeom&, float*);
+template void col2im<double>(const double*, const ConvGeom&, double*);
+
+void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                    const ConvGeom& g, std::int64_t groups) {
+  dispatch_floating(out.dtype(), "conv2d", [&]<typename T>() {
+    const T* in = input.data_ptr<T>();
+    const T* w = weight.data_ptr<T>();
+    const T* b = bias.defined() ? bias.data_ptr<T>() : nullptr;
+    T* o = out.data_ptr<T>();
+    const std::int64_t N = input.size(0), Cout = weight.size(0), Mg = Cout / groups;
+    const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W;
+    const bool pointwise = g.is_pointwise();
+    // Output rows per block: the whole image for 1x1 kernels (nothing is copied).
+    const std::int64_t row_bytes = K * g.Wo * static_cast<std::int64_t>(sizeof(T));
+    const std::int64_t rows = pointwise ? g.Ho : std::clamp<std::int64_t>(kColBlockBytes / std::max<std::int64_t>(row_bytes, 1), 1, g.Ho);
+    const std::int64_t blocks = (g.Ho + rows - 1) / rows;
+    const std::int64_t tasks = N * groups * blocks;
+
+    auto run = [&](std::int64_t t, T* col) {
+      const std::int64_t blk = t % blocks, gi = (t / blocks) % groups, n = t / (blocks * groups);
+      const std::int64_t oh0 = blk * rows, oh1 = std::min(g.Ho, oh0 + rows), p0 = oh0 * g.Wo, width = (oh1 - oh0) * g.Wo;
+      const T* src = in + (n * groups + gi) * g.C * HW;
+      T* dst = o + (n * Cout + gi * Mg) * P + p0;
+      T beta = T(0);
+      if (b) {
+        for (std::int64_t m = 0; m < Mg; ++m) std::fill(dst + m * P, dst + m * P + width, b[gi * Mg + m]);
+        beta = T(1);
+      }
+      if (K == 0) {
+        if (!b)
+          for (std::int64_t m = 0; m < Mg; ++m) std::fill(dst + m * P, dst + m * P + width, T(0));
+        return;
+      }
+      if (pointwise) {
+        gemm<T>(Mg, width, K, w + gi * Mg * K, K, src + p0, P, beta, dst, P);
+      } else {
+        im2col_rows(src, g, oh0, oh1, col);
+        gemm<T>(Mg, width, K, w + gi * Mg * K, K, col, width, beta, dst, P);
+      }
+    };
+
+    const std::int64_t col_size = pointwise ? 0 : K * rows * g.Wo;
+    const int threads = detail::in_parallel_region() ? 1 : get_num_threads();
+    const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
+    if (threads > 1 && tasks >= threads && flops >= kParallelFlops) {
+      openblas_set_num_threads(1);  // our pool owns the cores
+      detail::parallel_for(0, tasks, 1, [&](std::int64_t tb, std::int64_t te) {
+        std::vector<T> col(static_cast<std::size_t>(col_size));
+        for (std::int64_t t = tb; t < te; ++t) run(t, col.data());
+      });
+    } else {
+      openblas_set_num_threads(threads);  // GEMMs run alone: let OpenBLAS use the cores
+      std::vector<T> col(static_cast<std::size_t>(col_size));
+      for (std::int64_t t = 0; t < tasks; ++t) run(t, col.data());
+    }
+  });
+}
+
+}  // namespace tapeflow::cpu

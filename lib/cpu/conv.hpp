@@ -1,0 +1,38 @@
+#pragma once
+// 2-D convolution on the CPU: im2col/col2im (an adjoint pair, so conv backward can reuse them)
+// and the im2col + GEMM forward. Tensors are contiguous NCHW; the op layer validates shapes.
+#include <cstdint>
+
+#include "tapeflow/tensor.hpp"
+
+namespace tapeflow::cpu {
+
+// Geometry of one image plane set: C channels of H x W, kernel kH x kW with stride, padding and
+// dilation, giving Ho x Wo outputs. The column matrix is (C*kH*kW) x (Ho*Wo), row-major.
+struct ConvGeom {
+  std::int64_t C, H, W;
+  std::int64_t kH, kW;
+  std::int64_t sH, sW, pH, pW, dH, dW;
+  std::int64_t Ho, Wo;
+  std::int64_t col_rows() const { return C * kH * kW; }
+  std::int64_t col_cols() const { return Ho * Wo; }
+  // A 1x1 kernel with unit stride and no padding reads the input as its own column matrix.
+  bool is_pointwise() const { return kH == 1 && kW == 1 && sH == 1 && sW == 1 && pH == 0 && pW == 0; }
+};
+
+// col = im2col(im): im is C x H x W, col is (C*kH*kW) x (Ho*Wo); padding reads as zero.
+template <typename T> void im2col(const T* im, const ConvGeom& g, T* col);
+// The adjoint of im2col: im += col2im(col) (each column entry is added where it was read from).
+template <typename T> void col2im(const T* col, const ConvGeom& g, T* im);
+
+// out (N, C_out, Ho, Wo) = conv(input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW)) + bias.
+// All contiguous and of one floating dtype; bias may be undefined. g.C is C_in / groups.
+void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                    const ConvGeom& g, std::int64_t groups);
+
+extern template void im2col<float>(const float*, const ConvGeom&, float*);
+extern template void im2col<double>(const double*, const ConvGeom&, double*);
+extern template void col2im<float>(const float*, const ConvGeom&, float*);
+extern template void col2im<double>(const double*, const ConvGeom&, double*);
+
+}  // namespace tapeflow::cpu

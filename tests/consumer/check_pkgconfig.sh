@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs tapeflow into a temporary prefix, then compiles and runs a tiny consumer with
+#   g++ main.cpp $(pkg-config --cflags --libs tapeflow)
+set -euo pipefail
+build_root=$1
+source_root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+meson install -C "$build_root" --destdir "$tmp/dest" --no-rebuild --quiet >/dev/null
+pcfile=$(find "$tmp/dest" -name tapeflow.pc | head -n 1)
+[ -n "$pcfile" ] || { echo "tapeflow.pc was not installed"; exit 1; }
+export PKG_CONFIG_PATH=$(dirname "$pcfile")
+prefix=$(sed -n 's/^prefix=//p' "$pcfile")
+pc() { pkg-config --define-variable=prefix="$tmp/dest$prefix" "$@" tapeflow; }
+flags=$(pc --cflags --libs)
+echo "pkg-config flags: $flags"
+g++ -std=c++20 "$source_root/tests/consumer/main.cpp" $flags -o "$tmp/consumer"
+libdir=$(pc --variable=libdir)
+LD_LIBRARY_PATH="$libdir" "$tmp/consumer"
