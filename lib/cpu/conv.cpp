@@ -26,9 +26,10 @@ Range valid_range(std::int64_t off, std::int64_t s, std::int64_t n_in, std::int6
   return {std::min(lo, n_out), std::max(hi, std::min(lo, n_out))};
 }
 
-// Visits every (column-matrix row, output row) pair of output rows [oh0, oh1): f(dst, src, w)
-// where dst is the Wo-long segment of the column matrix (block of width (oh1-oh0)*Wo), src the
-// input row it reads (nullptr for a padding row) and w the valid output-column range.
+// Visits every (column-matrix row, output row) pair of output rows [oh0, oh1): f(seg, src, inside, w)
+// where seg is the offset of the Wo-long segment of the column matrix (block of width (oh1-oh0)*Wo), src the
+// input offset of output column 0 (may be negative; only valid columns are read), whether
+// the row is inside the input (false: a padding row) and the valid output-column range.
 template <typename F>
 void for_each_col_segment(const ConvGeom& g, std::int64_t oh0, std::int64_t oh1, F&& f) {
   const std::int64_t width = (oh1 - oh0) * g.Wo;
@@ -43,8 +44,7 @@ void for_each_col_segment(const ConvGeom& g, std::int64_t oh0, std::int64_t oh1,
         for (std::int64_t oh = oh0; oh < oh1; ++oh) {
           const std::int64_t seg = row * width + (oh - oh0) * g.Wo;
           const bool inside = oh >= hr.lo && oh < hr.hi;
-          const std::int64_t src = inside ? (c * g.H + oh * g.sH + hoff) * g.W + woff : -1;
-          f(seg, src, wr);
+          f(seg, (c * g.H + oh * g.sH + hoff) * g.W + woff, inside, wr);
         }
       }
     }
@@ -52,17 +52,17 @@ void for_each_col_segment(const ConvGeom& g, std::int64_t oh0, std::int64_t oh1,
 
 template <typename T>
 void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t oh1, T* col) {
-  for_each_col_segment(g, oh0, oh1, [&](std::int64_t seg, std::int64_t src, Range wr) {
+  for_each_col_segment(g, oh0, oh1, [&](std::int64_t seg, std::int64_t src, bool inside, Range wr) {
     T* d = col + seg;
-    if (src < 0) {
+    if (!inside) {
       std::fill(d, d + g.Wo, T(0));
       return;
     }
     std::fill(d, d + wr.lo, T(0));
-    const T* s = im + src;  // s[ow * sW] is the input of output column ow
-    if (g.sW == 1) std::memcpy(d + wr.lo, s + wr.lo, static_cast<std::size_t>(wr.hi - wr.lo) * sizeof(T));
+    // im[src + ow * sW] is the input of output column ow.
+    if (g.sW == 1) std::memcpy(d + wr.lo, im + (src + wr.lo), static_cast<std::size_t>(wr.hi - wr.lo) * sizeof(T));
     else
-      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] = s[ow * g.sW];
+      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] = im[src + ow * g.sW];
     std::fill(d + wr.hi, d + g.Wo, T(0));
   });
 }
@@ -93,11 +93,10 @@ void im2col(const T* im, const ConvGeom& g, T* col) {
 
 template <typename T>
 void col2im(const T* col, const ConvGeom& g, T* im) {
-  for_each_col_segment(g, 0, g.Ho, [&](std::int64_t seg, std::int64_t src, Range wr) {
-    if (src < 0) return;
+  for_each_col_segment(g, 0, g.Ho, [&](std::int64_t seg, std::int64_t src, bool inside, Range wr) {
+    if (!inside) return;
     const T* c = col + seg;
-    T* d = im + src;
-    for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow * g.sW] += c[ow];
+    for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * g.sW] += c[ow];
   });
 }
 

@@ -1,27 +1,57 @@
-// Index ops: selection by integer index tensors and boolean masks.
+// Index ops: selection by integer index tensors and boolean masks, gather/scatter along a dim.
 #include "tapeflow/ops/index.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
+#include "cpu/index.hpp"
 
 namespace tapeflow {
 namespace {
 
-// Reads integer index i of a (contiguous) int32/int64 tensor and checks it against size.
-std::vector<std::int64_t> read_indices(const char* op, const Tensor& index, std::int64_t size) {
+void check_index_dtype(const char* op, const Tensor& index) {
   if (index.dtype() != kInt64 && index.dtype() != kInt32)
     fail<DTypeError>(op, "index must be int64 or int32, got ", index.dtype());
-  const Tensor idx = index.contiguous().to(kInt64);
-  std::vector<std::int64_t> out(static_cast<std::size_t>(idx.numel()));
-  const std::int64_t* p = idx.data_ptr<std::int64_t>();
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    std::int64_t v = p[i];
+}
+
+void check_cpu(const char* op, const Tensor& t) {
+  if (!t.is_cpu()) fail<DeviceError>(op, "only CPU tensors are supported so far, got ", t.device());
+}
+
+// A contiguous int64 copy of a 0-/1-D index with negative entries wrapped, checked against size.
+Tensor wrapped_indices(const char* op, const Tensor& index, std::int64_t size) {
+  check_index_dtype(op, index);
+  const Tensor idx = index.to(kInt64, /*copy=*/true).reshape({index.numel()});
+  std::int64_t* p = idx.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0, n = idx.numel(); i < n; ++i) {
+    const std::int64_t v = p[i];
     if (v < -size || v >= size) fail<IndexError>(op, "index ", v, " is out of bounds for size ", size);
-    out[i] = v < 0 ? v + size : v;
+    p[i] = v < 0 ? v + size : v;
   }
-  return out;
+  return idx;
+}
+
+// x viewed with `shape` (sizes of an index tensor) and stride 0 along dim: the base that
+// gather/scatter shift by index * x.stride(dim).
+Tensor dim_base_view(const Tensor& x, IntArrayRef shape, std::int64_t dim) {
+  Shape strides = x.strides();
+  strides[static_cast<std::size_t>(dim)] = 0;
+  return detail::make_view(x, Shape(shape), std::move(strides), x.storage_offset());
+}
+
+// PyTorch's gather/scatter rules: same number of dims, index no larger than x except along dim
+// (and no larger than src anywhere, when there is a src).
+void check_gather_shapes(const char* op, const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor* src) {
+  if (index.dim() != x.dim())
+    fail<ShapeError>(op, "index ", index.shape(), " must have as many dims as the input ", x.shape());
+  for (std::int64_t d = 0; d < x.dim(); ++d) {
+    if (d != dim && index.size(d) > x.size(d))
+      fail<ShapeError>(op, "index ", index.shape(), " is larger than the input ", x.shape(), " at dim ", d);
+    if (src && index.size(d) > src->size(d))
+      fail<ShapeError>(op, "index ", index.shape(), " is larger than src ", src->shape(), " at dim ", d);
+  }
 }
 
 }  // namespace
@@ -30,16 +60,117 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   detail::check_defined("index_select", x);
   detail::check_defined("index_select", index, "index");
   detail::check_same_device("index_select", x, index);
+  check_cpu("index_select", x);
   if (index.dim() > 1) fail<ShapeError>("index_select", "index must be 0-D or 1-D, got shape ", index.shape());
   const std::int64_t d = wrap_dim("index_select", dim, x.dim());
   const std::int64_t size = x.dim() == 0 ? 1 : x.size(d);
-  const auto idx = read_indices("index_select", index, size);
-  if (x.dim() == 0) return x.clone().reshape(index.dim() == 0 ? IntArrayRef{} : IntArrayRef{static_cast<std::int64_t>(idx.size())});
+  const Tensor idx = wrapped_indices("index_select", index, size);
+  if (x.dim() == 0) {  // a 0-D input behaves as a 1-element 1-D one
+    const Tensor r = index_select(x.reshape({1}), 0, idx);
+    return index.dim() == 0 ? r.reshape(IntArrayRef{}) : r;
+  }
   Shape out_shape = x.shape();
-  out_shape[static_cast<std::size_t>(d)] = static_cast<std::int64_t>(idx.size());
+  out_shape[static_cast<std::size_t>(d)] = idx.numel();
   Tensor out = detail::make_tensor(out_shape, x.dtype(), x.device());
-  for (std::size_t i = 0; i < idx.size(); ++i)
-    cpu::copy(out.select(d, static_cast<std::int64_t>(i)), x.select(d, idx[i]));
+  // The 1-D index broadcast over out's shape: every row of out shares one index, so the
+  // gather kernel copies whole rows.
+  Shape idx_strides(out_shape.size(), 0);
+  idx_strides[static_cast<std::size_t>(d)] = 1;
+  const Tensor idx_view = detail::make_view(idx, out_shape, std::move(idx_strides), 0);
+  cpu::gather(out, dim_base_view(x, out_shape, d), idx_view, x.stride(d));
+  return out;
+}
+
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
+  detail::check_defined("gather", x);
+  detail::check_defined("gather", index, "index");
+  detail::check_same_device("gather", x, index);
+  check_cpu("gather", x);
+  check_index_dtype("gather", index);
+  const std::int64_t d = wrap_dim("gather", dim, x.dim());
+  if (x.dim() == 0) {  // a 0-D input behaves as a 1-element 1-D one
+    if (index.dim() != 0) fail<ShapeError>("gather", "index ", index.shape(), " must be 0-D for a 0-D input");
+    return gather(x.reshape({1}), 0, index.reshape({1})).reshape(IntArrayRef{});
+  }
+  check_gather_shapes("gather", x, d, index, nullptr);
+  cpu::check_index_range("gather", index, d, x.size(d));
+  Tensor out = detail::make_tensor(index.shape(), x.dtype(), x.device());
+  cpu::gather(out, dim_base_view(x, index.shape(), d), index, x.stride(d));
+  return out;
+}
+
+Tensor& scatter_add_(Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
+  detail::check_defined("scatter_add_", x);
+  detail::check_defined("scatter_add_", index, "index");
+  detail::check_defined("scatter_add_", src, "src");
+  detail::check_same_device("scatter_add_", x, index);
+  detail::check_same_device("scatter_add_", x, src);
+  check_cpu("scatter_add_", x);
+  check_index_dtype("scatter_add_", index);
+  if (src.dtype() != x.dtype())
+    fail<DTypeError>("scatter_add_", "src has dtype ", src.dtype(), ", expected ", x.dtype(), " like the input");
+  if (x.dtype() == kBool) fail<DTypeError>("scatter_add_", "not supported for bool tensors");
+  const std::int64_t d = wrap_dim("scatter_add_", dim, x.dim());
+  for (std::int64_t i = 0; i < x.dim(); ++i)
+    if (x.stride(i) == 0 && x.size(i) > 1)
+      fail<ValueError>("scatter_add_", "cannot write in place into a broadcast (expanded) tensor of shape ", x.shape());
+  if (x.dim() == 0) {
+    if (index.dim() != 0 || src.dim() > 1 || src.numel() < 1)
+      fail<ShapeError>("scatter_add_", "a 0-D input needs a 0-D index and a 1-element src, got ", index.shape(),
+                       " and ", src.shape());
+    Tensor x1 = x.reshape({1});
+    scatter_add_(x1, 0, index.reshape({1}), src.reshape({-1}).narrow(0, 0, 1));
+    return x;
+  }
+  if (src.dim() != x.dim())
+    fail<ShapeError>("scatter_add_", "src ", src.shape(), " must have as many dims as the input ", x.shape());
+  check_gather_shapes("scatter_add_", x, d, index, &src);
+  // Everything is checked before x changes, so an error leaves x untouched.
+  cpu::check_index_range("scatter_add_", index, d, x.size(d));
+  Tensor src_view = detail::make_view(src, index.shape(), src.strides(), src.storage_offset());
+  cpu::scatter_add(dim_base_view(x, index.shape(), d), index, src_view, d, x.stride(d));
+  x.impl()->storage->bump_version();
+  return x;
+}
+
+Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
+  detail::check_defined("scatter_add", x);
+  Tensor out = x.clone();
+  return scatter_add_(out, dim, index, src);
+}
+
+Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
+  detail::check_defined("one_hot", indices);
+  check_cpu("one_hot", indices);
+  check_index_dtype("one_hot", indices);
+  if (num_classes < -1) fail<ValueError>("one_hot", "num_classes must be -1 or >= 0, got ", num_classes);
+  const Tensor idx = indices.contiguous().to(kInt64);
+  const std::int64_t* p = idx.data_ptr<std::int64_t>();
+  const std::int64_t n = idx.numel();
+  if (num_classes == -1 && n == 0)
+    fail<ValueError>("one_hot", "cannot infer the number of classes from an empty tensor");
+  std::int64_t lo = 0, hi = -1;
+  for (std::int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, p[i]);
+    hi = std::max(hi, p[i]);
+  }
+  if (lo < 0) fail<IndexError>("one_hot", "class values must be non-negative, got ", lo);
+  const std::int64_t classes = num_classes == -1 ? hi + 1 : num_classes;
+  if (hi >= classes) fail<IndexError>("one_hot", "class value ", hi, " is out of range for ", classes, " classes");
+  Shape shape = indices.shape();
+  shape.push_back(classes);
+  Tensor out = detail::make_tensor(shape, kInt64, indices.device());
+  cpu::one_hot(out, idx);
+  return out;
+}
+
+Tensor nonzero(const Tensor& x) {
+  detail::check_defined("nonzero", x);
+  check_cpu("nonzero", x);
+  const Tensor xc = x.contiguous();
+  const std::int64_t count = cpu::count_nonzero(xc);
+  Tensor out = detail::make_tensor({count, x.dim()}, kInt64, x.device());
+  cpu::nonzero_indices(out, xc);
   return out;
 }
 
@@ -47,6 +178,7 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   detail::check_defined("masked_select", x);
   detail::check_defined("masked_select", mask, "mask");
   detail::check_same_device("masked_select", x, mask);
+  check_cpu("masked_select", x);
   if (mask.dtype() != kBool) fail<DTypeError>("masked_select", "mask must be bool, got ", mask.dtype());
   const Shape shape = broadcast_shapes("masked_select", x.shape(), mask.shape());
   const Tensor xs = x.expand(shape).contiguous();
@@ -64,6 +196,10 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
 }
 
 Tensor Tensor::index_select(std::int64_t dim, const Tensor& index) const { return tapeflow::index_select(*this, dim, index); }
+Tensor Tensor::gather(std::int64_t dim, const Tensor& index) const { return tapeflow::gather(*this, dim, index); }
+Tensor Tensor::scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src) const {
+  return tapeflow::scatter_add(*this, dim, index, src);
+}
 Tensor Tensor::masked_select(const Tensor& mask) const { return tapeflow::masked_select(*this, mask); }
 
 }  // namespace tapeflow

@@ -1,0 +1,67 @@
+#pragma once
+// The op list: which functors get vectorised contiguous kernels, compiled once per instruction
+// set (elementwise_{sse2,avx2,avx512}.cpp). A functor missing here still works everywhere,
+// through the scalar loop; adding it here is all it takes to vectorise it.
+// Also the table of type-erased kernels that each instruction-set unit fills in.
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "cpu/functors.hpp"
+
+namespace tapeflow::cpu {
+
+template <class... F>
+struct TypeList {
+  static constexpr std::size_t size = sizeof...(F);
+};
+
+// Position of F in L, or -1.
+template <class F, class L>
+struct index_in;
+template <class F, class... Fs>
+struct index_in<F, TypeList<Fs...>> {
+  static constexpr int value = [] {
+    constexpr bool hits[] = {std::is_same_v<F, Fs>..., false};
+    for (std::size_t i = 0; i < sizeof...(Fs); ++i)
+      if (hits[i]) return static_cast<int>(i);
+    return -1;
+  }();
+};
+
+// Vectorised functors for floating element type T (each used with T in and T out).
+template <class T>
+using VecOps = TypeList<
+    // unary
+    Neg, Abs, Sign, Square, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Silu, Gelu,
+    GeluTanh, Floor, Ceil, Round, LeakyRelu<T>, Elu<T>, Softplus<T>, Clamp<T>,
+    // binary
+    Add, Sub, Mul, Div, AddScaled<T>, Pow, Maximum, Minimum,
+    // tensor-scalar
+    BindSecond<Add, T>, BindSecond<Sub, T>, BindSecond<Mul, T>, BindSecond<Div, T>, BindSecond<Pow, T>,
+    BindSecond<Maximum, T>, BindSecond<Minimum, T>, BindFirst<Sub, T>, BindFirst<Div, T>, BindFirst<Pow, T>>;
+
+// out[i] = f(in0[i], in1[i], ...) over n contiguous elements; f points at the functor.
+using ContigFn = void (*)(const void* f, void* out, const void* const* in, std::int64_t n);
+
+template <class T>
+struct VecTableFor {
+  ContigFn fns[VecOps<T>::size];
+};
+struct VecTable {
+  VecTableFor<float> f32;
+  VecTableFor<double> f64;
+  const char* name;  // the instruction set, for diagnostics
+  template <class T>
+  const VecTableFor<T>& get() const {
+    if constexpr (std::is_same_v<T, float>) return f32;
+    else return f64;
+  }
+};
+
+// One table per instruction set (defined in the per-ISA units, x86-64 only).
+const VecTable& vec_table_sse2();
+const VecTable& vec_table_avx2();
+const VecTable& vec_table_avx512();
+
+}  // namespace tapeflow::cpu

@@ -1,0 +1,83 @@
+#pragma once
+// The body of the vectorised contiguous kernels. Included ONLY by the per-instruction-set units
+// (elementwise_sse2.cpp, elementwise_avx2.cpp, elementwise_avx512.cpp), each compiled with its
+// own -m flags. Everything here is in an anonymous namespace or templated on the xsimd arch, so
+// no code compiled for one instruction set can stand in for another's at link time; the tails
+// go through padded batches for the same reason (no scalar instantiation of a functor here).
+#include <utility>
+
+// xsimd's trigonometric range reduction has two plain (non-template) inline functions; give them
+// a name per instruction set so the linker cannot merge, say, the AVX-512 copy into the SSE2 path.
+#ifndef TAPEFLOW_EW_ISA
+#error "define TAPEFLOW_EW_ISA (the instruction set's name) before including elementwise_simd.hpp"
+#endif
+#define TAPEFLOW_EW_CAT2(a, b) a##b
+#define TAPEFLOW_EW_CAT(a, b) TAPEFLOW_EW_CAT2(a, b)
+#define __kernel_rem_pio2 TAPEFLOW_EW_CAT(tapeflow_kernel_rem_pio2_, TAPEFLOW_EW_ISA)
+#define __ieee754_rem_pio2 TAPEFLOW_EW_CAT(tapeflow_ieee754_rem_pio2_, TAPEFLOW_EW_ISA)
+#include <xsimd/xsimd.hpp>
+#undef __kernel_rem_pio2
+#undef __ieee754_rem_pio2
+
+#include "cpu/elementwise_ops.hpp"
+
+namespace tapeflow::cpu {
+namespace {
+
+template <class Arch, class F, class T, std::size_t... I>
+void contig_simd(const void* fp, void* outp, const void* const* inp, std::int64_t n, std::index_sequence<I...>) {
+  using B = xsimd::batch<T, Arch>;
+  constexpr std::size_t N = sizeof...(I);
+  constexpr std::int64_t W = static_cast<std::int64_t>(B::size);
+  const F& f = *static_cast<const F*>(fp);
+  T* out = static_cast<T*>(outp);
+  const T* in[N] = {static_cast<const T*>(inp[I])...};
+  std::int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {  // two batches per step hide the latency of math functions
+    const B r0 = f(B::load_unaligned(in[I] + i)...);
+    const B r1 = f(B::load_unaligned(in[I] + i + W)...);
+    r0.store_unaligned(out + i);
+    r1.store_unaligned(out + i + W);
+  }
+  for (; i + W <= n; i += W) f(B::load_unaligned(in[I] + i)...).store_unaligned(out + i);
+  if (i < n) {
+    const std::int64_t rest = n - i;
+    alignas(64) T buf[N + 1][W] = {};
+    for (std::size_t k = 0; k < N; ++k)
+      for (std::int64_t j = 0; j < rest; ++j) buf[k][j] = in[k][i + j];
+    f(B::load_aligned(buf[I])...).store_aligned(buf[N]);
+    for (std::int64_t j = 0; j < rest; ++j) out[i + j] = buf[N][j];
+  }
+}
+
+template <class Arch, class F, class T, std::size_t N>
+void contig_entry(const void* f, void* out, const void* const* in, std::int64_t n) {
+  contig_simd<Arch, F, T>(f, out, in, n, std::make_index_sequence<N>{});
+}
+
+// The kernel for F with its arity found from which batch arguments it accepts.
+template <class Arch, class T, class F>
+constexpr ContigFn entry_for() {
+  using B = xsimd::batch<T, Arch>;
+  if constexpr (std::is_invocable_v<const F&, B>) return &contig_entry<Arch, F, T, 1>;
+  else if constexpr (std::is_invocable_v<const F&, B, B>) return &contig_entry<Arch, F, T, 2>;
+  else {
+    static_assert(std::is_invocable_v<const F&, B, B, B>, "functor in VecOps does not accept batches");
+    return &contig_entry<Arch, F, T, 3>;
+  }
+}
+
+template <class Arch, class T, class... F>
+constexpr VecTableFor<T> make_table(TypeList<F...>) {
+  return VecTableFor<T>{{entry_for<Arch, T, F>()...}};
+}
+
+template <class Arch>
+const VecTable& simd_table(const char* name) {
+  static const VecTable table{make_table<Arch, float>(VecOps<float>{}), make_table<Arch, double>(VecOps<double>{}),
+                              name};
+  return table;
+}
+
+}  // namespace
+}  // namespace tapeflow::cpu

@@ -1,0 +1,130 @@
+// Normalisation kernels: two-pass mean/variance accumulated in double (several partial sums
+// so the adds pipeline), then one affine pass.
+#include "cpu/norm.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/parallel.hpp"
+
+namespace tapeflow::cpu {
+namespace {
+
+constexpr int kLanes = 8;  // independent partial sums
+
+template <typename T, typename F>
+double accumulate(const T* x, std::int64_t n, F&& f) {
+  double acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += f(static_cast<double>(x[i + l]));
+  for (; i < n; ++i) acc[0] += f(static_cast<double>(x[i]));
+  double s = 0;
+  for (double a : acc) s += a;
+  return s;
+}
+
+template <typename T>
+double sum(const T* x, std::int64_t n) {
+  return accumulate(x, n, [](double v) { return v; });
+}
+template <typename T>
+double sum_sq_dev(const T* x, std::int64_t n, double mean) {
+  return accumulate(x, n, [mean](double v) { return (v - mean) * (v - mean); });
+}
+
+template <typename T>
+const T* ptr_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// Grain in units of rows/planes of `len` elements.
+std::int64_t grain_for(std::int64_t len) {
+  return std::max<std::int64_t>(1, detail::kElementwiseGrain / std::max<std::int64_t>(len, 1));
+}
+
+}  // namespace
+
+void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
+                const Tensor& bias, std::int64_t M, std::int64_t N, double eps) {
+  dispatch_floating(x.dtype(), "layer_norm", [&]<typename T>() {
+    const T* in = x.data_ptr<T>();
+    const T *w = ptr_or_null<T>(weight), *b = ptr_or_null<T>(bias);
+    T *o = out.data_ptr<T>(), *mu = mean.data_ptr<T>(), *rs = rstd.data_ptr<T>();
+    detail::parallel_for(0, M, grain_for(N), [&](std::int64_t rb, std::int64_t re) {
+      for (std::int64_t r = rb; r < re; ++r) {
+        const T* xr = in + r * N;
+        T* yr = o + r * N;
+        const double m = sum(xr, N) / static_cast<double>(N);
+        const double var = sum_sq_dev(xr, N, m) / static_cast<double>(N);
+        const T mt = static_cast<T>(m), rt = static_cast<T>(1.0 / std::sqrt(var + eps));
+        mu[r] = mt;
+        rs[r] = rt;
+        if (w && b) for (std::int64_t i = 0; i < N; ++i) yr[i] = (xr[i] - mt) * rt * w[i] + b[i];
+        else if (w) for (std::int64_t i = 0; i < N; ++i) yr[i] = (xr[i] - mt) * rt * w[i];
+        else if (b) for (std::int64_t i = 0; i < N; ++i) yr[i] = (xr[i] - mt) * rt + b[i];
+        else for (std::int64_t i = 0; i < N; ++i) yr[i] = (xr[i] - mt) * rt;
+      }
+    });
+  });
+}
+
+void channel_moments(const Tensor& mean, const Tensor& var, const Tensor& x, std::int64_t N, std::int64_t C,
+                     std::int64_t S) {
+  dispatch_floating(x.dtype(), "batch_norm", [&]<typename T>() {
+    const T* in = x.data_ptr<T>();
+    T *mu = mean.data_ptr<T>(), *va = var.data_ptr<T>();
+    const double count = static_cast<double>(N * S);
+    detail::parallel_for(0, C, grain_for(N * S), [&](std::int64_t cb, std::int64_t ce) {
+      for (std::int64_t c = cb; c < ce; ++c) {
+        double s = 0;
+        for (std::int64_t n = 0; n < N; ++n) s += sum(in + (n * C + c) * S, S);
+        const double m = s / count;
+        double q = 0;
+        for (std::int64_t n = 0; n < N; ++n) q += sum_sq_dev(in + (n * C + c) * S, S, m);
+        mu[c] = static_cast<T>(m);
+        va[c] = static_cast<T>(q / count);
+      }
+    });
+  });
+}
+
+void inverse_std(const Tensor& rstd, const Tensor& var, double eps) {
+  dispatch_floating(var.dtype(), "batch_norm", [&]<typename T>() {
+    const T* v = var.data_ptr<T>();
+    T* r = rstd.data_ptr<T>();
+    for (std::int64_t i = 0; i < var.numel(); ++i) r[i] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(v[i]) + eps));
+  });
+}
+
+void channel_normalize(const Tensor& out, const Tensor& x, const Tensor& mean, const Tensor& rstd,
+                       const Tensor& weight, const Tensor& bias, std::int64_t N, std::int64_t C, std::int64_t S) {
+  dispatch_floating(x.dtype(), "batch_norm", [&]<typename T>() {
+    const T* in = x.data_ptr<T>();
+    const T *mu = mean.data_ptr<T>(), *rs = rstd.data_ptr<T>();
+    const T *w = ptr_or_null<T>(weight), *b = ptr_or_null<T>(bias);
+    T* o = out.data_ptr<T>();
+    // Per channel, y = x * scale + shift.
+    detail::parallel_for(0, N * C, grain_for(S), [&](std::int64_t pb, std::int64_t pe) {
+      for (std::int64_t p = pb; p < pe; ++p) {
+        const std::int64_t c = p % C;
+        const T scale = rs[c] * (w ? w[c] : T(1));
+        const T shift = (b ? b[c] : T(0)) - mu[c] * scale;
+        const T* xp = in + p * S;
+        T* yp = o + p * S;
+        for (std::int64_t i = 0; i < S; ++i) yp[i] = xp[i] * scale + shift;
+      }
+    });
+  });
+}
+
+void momentum_update(const Tensor& running, const Tensor& stat, double momentum, double factor) {
+  dispatch_floating(running.dtype(), "batch_norm", [&]<typename T>() {
+    T* r = running.data_ptr<T>();
+    const T* s = stat.data_ptr<T>();
+    for (std::int64_t i = 0; i < running.numel(); ++i)
+      r[i] = static_cast<T>((1.0 - momentum) * static_cast<double>(r[i]) + momentum * factor * static_cast<double>(s[i]));
+  });
+}
+
+}  // namespace tapeflow::cpu

@@ -1,0 +1,24 @@
+#pragma once
+// 2-D pooling on the CPU over `planes` contiguous H x W planes (N*C of an NCHW tensor).
+#include <cstdint>
+
+#include "tapeflow/tensor.hpp"
+
+namespace tapeflow::cpu {
+
+struct PoolGeom {
+  std::int64_t H, W;
+  std::int64_t kH, kW, sH, sW, pH, pW, dH, dW;
+  std::int64_t Ho, Wo;
+};
+
+// out = window maxima (NaN wins, as PyTorch); indices (int64, may be undefined) = the flat
+// h * W + w position of each maximum within its plane. All contiguous.
+void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::int64_t planes, const PoolGeom& g);
+// out = window means; padding counts in the divisor when count_include_pad (dilation unused).
+void avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, const PoolGeom& g, bool count_include_pad);
+// PyTorch's adaptive windows: rows [floor(i*H/Ho), ceil((i+1)*H/Ho)), the same for columns.
+void adaptive_avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, std::int64_t H, std::int64_t W,
+                         std::int64_t Ho, std::int64_t Wo);
+
+}  // namespace tapeflow::cpu

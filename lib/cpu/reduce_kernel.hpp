@@ -1,0 +1,248 @@
+#pragma once
+// The one reduction engine behind every reduce op. A reducer describes the math:
+//   using in_t, acc_t;  static constexpr bool kIndexed;   (kIndexed: step needs the position,
+//                                                          so positions are visited in logical order)
+//   acc_t init() const;  acc_t step(acc_t, in_t, int64 pos) const;  acc_t combine(acc_t a, acc_t b) const
+//   (b covers positions after a's)  and optionally  acc_t row(const in_t* p, int64 n) const for a
+//   contiguous run (non-indexed reducers only).
+// The engine views the reduced dims as an inner index space (no copy) and runs one of two loops:
+//  - per output element, over the reduced space row by row (contiguous rows use `row` or a
+//    pairwise, lane-split loop the compiler vectorises);
+//  - "outer" reductions (the innermost kept dim is contiguous): whole input rows are accumulated
+//    into a block of accumulators, so memory is read in order instead of gathered.
+// When there are few outputs and much work, the reduced space is cut into chunks of a size fixed
+// by the shape alone and the partial results are combined in order, so results are bit-identical
+// for any thread count. Results are handed to emit(int64 output_index, acc_t).
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "core/strided_loop.hpp"
+#include "tapeflow/tensor.hpp"
+
+namespace tapeflow::cpu::reduce_detail {
+
+inline constexpr std::int64_t kPairwiseBlock = 4096;  // contiguous run summed with lanes, then halved
+inline constexpr std::int64_t kChunkElems = 65536;    // work per partial when splitting a reduction
+inline constexpr std::int64_t kMinGroups = 16;        // fewer independent outputs than this: split
+inline constexpr std::int64_t kBlockJ = 1024;         // accumulators per block in outer reductions
+inline constexpr std::int64_t kGrainElems = 32768;    // elements per parallel piece at least
+
+// Kept and reduced dims of x, size-1 dims dropped and mergeable neighbours merged (strides in
+// elements). Kept dims stay in output order; reduced dims stay in logical order when
+// keep_order (positions must be row-major indices), else are sorted by decreasing stride.
+struct Geometry {
+  Shape kept_sizes, kept_strides, red_sizes, red_strides;
+  std::int64_t M = 1, K = 1;
+};
+
+inline void push_merged(Shape& sizes, Shape& strides, std::int64_t size, std::int64_t stride) {
+  if (size == 1) return;
+  if (!sizes.empty() && strides.back() == stride * size) {
+    sizes.back() *= size;
+    strides.back() = stride;
+  } else {
+    sizes.push_back(size);
+    strides.push_back(stride);
+  }
+}
+
+inline Geometry make_geometry(const Tensor& x, const std::vector<bool>& reduced, bool keep_order) {
+  Geometry g;
+  const Shape& sz = x.shape();
+  const Shape& st = x.strides();
+  std::vector<std::size_t> red;
+  for (std::size_t d = 0; d < sz.size(); ++d) {
+    if (reduced[d]) {
+      red.push_back(d);
+      g.K *= sz[d];
+    } else {
+      push_merged(g.kept_sizes, g.kept_strides, sz[d], st[d]);
+      g.M *= sz[d];
+    }
+  }
+  if (!keep_order)
+    std::stable_sort(red.begin(), red.end(), [&](std::size_t a, std::size_t b) { return st[a] > st[b]; });
+  for (std::size_t d : red) push_merged(g.red_sizes, g.red_strides, sz[d], st[d]);
+  if (g.red_sizes.empty()) {  // one position
+    g.red_sizes.push_back(1);
+    g.red_strides.push_back(0);
+  }
+  return g;
+}
+
+// Lane-split contiguous reduction, halved recursively above kPairwiseBlock (pairwise error growth).
+template <typename Op>
+typename Op::acc_t contiguous_reduce(const Op& op, const typename Op::in_t* p, std::int64_t n) {
+  using acc_t = typename Op::acc_t;
+  if constexpr (requires { op.row(p, n); }) {
+    return op.row(p, n);
+  } else {
+    constexpr std::int64_t L = 8;
+    if (n > kPairwiseBlock) {
+      const std::int64_t h = (n / 2) / L * L;
+      return op.combine(contiguous_reduce(op, p, h), contiguous_reduce(op, p + h, n - h));
+    }
+    acc_t lane[L];
+    for (std::int64_t k = 0; k < L; ++k) lane[k] = op.init();
+    std::int64_t i = 0;
+    for (; i + L <= n; i += L)
+      for (std::int64_t k = 0; k < L; ++k) lane[k] = op.step(lane[k], p[i + k], 0);
+    acc_t tail = op.init();
+    for (; i < n; ++i) tail = op.step(tail, p[i], 0);
+    for (std::int64_t w = L / 2; w > 0; w /= 2)
+      for (std::int64_t k = 0; k < w; ++k) lane[k] = op.combine(lane[k], lane[k + w]);
+    return op.combine(lane[0], tail);
+  }
+}
+
+// acc folded with n elements at p (byte stride s), positions pos, pos+1, ...
+template <typename Op>
+typename Op::acc_t run_row(const Op& op, typename Op::acc_t acc, const char* p, std::int64_t s, std::int64_t n,
+                           std::int64_t pos) {
+  using in_t = typename Op::in_t;
+  if (!Op::kIndexed && s == static_cast<std::int64_t>(sizeof(in_t)) && n > 1)
+    return op.combine(acc, contiguous_reduce(op, reinterpret_cast<const in_t*>(p), n));
+  for (std::int64_t i = 0; i < n; ++i, p += s) acc = op.step(acc, *reinterpret_cast<const in_t*>(p), pos + i);
+  return acc;
+}
+
+// Walks a multi-index over (sizes, strides) from a linear start, tracking the element offset.
+struct Cursor {
+  const Shape* sizes;
+  const Shape* strides;
+  Shape idx;
+  std::int64_t offset = 0;
+  Cursor(const Shape& sz, const Shape& st, std::int64_t linear) : sizes(&sz), strides(&st), idx(sz.size(), 0) {
+    for (std::size_t d = sz.size(); d-- > 0;) {
+      idx[d] = linear % sz[d];
+      linear /= sz[d];
+      offset += idx[d] * st[d];
+    }
+  }
+  void next() {
+    for (std::size_t d = sizes->size(); d-- > 0;) {
+      offset += (*strides)[d];
+      if (++idx[d] < (*sizes)[d]) return;
+      offset -= idx[d] * (*strides)[d];
+      idx[d] = 0;
+    }
+  }
+};
+
+// Folds the reduced positions [b, e) starting from element pointer base into acc.
+template <typename Op>
+typename Op::acc_t reduce_positions(const Op& op, const detail::StridedOperands<1>& red, const char* base,
+                                    std::int64_t b, std::int64_t e, typename Op::acc_t acc) {
+  if (red.shape.size() == 1)  // one reduced dim: no multi-index bookkeeping per output
+    return run_row(op, acc, base + b * red.strides[0][0], red.strides[0][0], e - b, b);
+  detail::StridedOperands<1> ops = red;
+  ops.data[0] = const_cast<char*>(base);
+  std::int64_t pos = b;
+  detail::for_each_row(ops, b, e, [&](const std::array<char*, 1>& p, const std::array<std::int64_t, 1>& s,
+                                      std::int64_t n) {
+    acc = run_row(op, acc, p[0], s[0], n, pos);
+    pos += n;
+  });
+  return acc;
+}
+
+template <typename Op, typename Emit>
+void run_reduce(const Op& op, const Tensor& x, const std::vector<bool>& reduced, Emit&& emit) {
+  using in_t = typename Op::in_t;
+  using acc_t = typename Op::acc_t;
+  const Geometry g = make_geometry(x, reduced, Op::kIndexed);
+  if (g.M == 0) return;
+  if (g.K == 0) {
+    detail::parallel_for(0, g.M, kGrainElems, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t o = b; o < e; ++o) emit(o, op.init());
+    });
+    return;
+  }
+  const char* base = static_cast<const char*>(x.data_ptr());
+  const auto es = static_cast<std::int64_t>(sizeof(in_t));
+  detail::StridedOperands<1> red;
+  red.shape = g.red_sizes;
+  red.strides[0] = g.red_strides;
+  for (auto& s : red.strides[0]) s *= es;
+
+  // Outer reduction: innermost kept dim contiguous while the reduced rows are not.
+  const bool outer = !g.kept_sizes.empty() && g.kept_strides.back() == 1 && g.kept_sizes.back() >= 4 &&
+                     !(g.red_strides.back() == 1 && g.K > 1);
+  const std::int64_t J = outer ? g.kept_sizes.back() : 1;
+  const std::int64_t B = outer ? std::min(J, kBlockJ) : 1;  // outputs per group
+  const std::int64_t blocks = (J + B - 1) / B;
+  const std::int64_t groups = outer ? (g.M / J) * blocks : g.M;
+  Shape outer_sizes = g.kept_sizes, outer_strides = g.kept_strides;
+  if (outer) {
+    outer_sizes.back() = 1;
+    outer_strides.back() = 0;
+  }
+  // Fixed, shape-only chunking of the reduced space (thread-count independent results).
+  const std::int64_t work = g.K * B;
+  std::int64_t nck = 1;
+  if (groups < kMinGroups && work >= 2 * kChunkElems) nck = (work + kChunkElems - 1) / kChunkElems;
+  const std::int64_t chunk = (g.K + nck - 1) / nck;
+  nck = (g.K + chunk - 1) / chunk;
+  std::vector<acc_t> partial(nck > 1 ? static_cast<std::size_t>(groups * nck * B) : 0);
+
+  const std::int64_t tasks = groups * nck;
+  const std::int64_t grain = std::max<std::int64_t>(1, kGrainElems / std::max<std::int64_t>(1, chunk * B));
+  detail::parallel_for(0, tasks, grain, [&](std::int64_t tb, std::int64_t te) {
+    if (!outer) {
+      // One output per group; tasks are (output, chunk) with chunk fastest.
+      Cursor cur(g.kept_sizes, g.kept_strides, tb / nck);
+      std::int64_t cur_o = tb / nck;
+      for (std::int64_t t = tb; t < te; ++t) {
+        const std::int64_t o = t / nck, c = t % nck;
+        while (cur_o < o) {
+          cur.next();
+          ++cur_o;
+        }
+        const std::int64_t pb = c * chunk, pe = std::min(g.K, pb + chunk);
+        const acc_t a = reduce_positions(op, red, base + cur.offset * es, pb, pe, op.init());
+        if (nck == 1) emit(o, a);
+        else partial[static_cast<std::size_t>(t)] = a;
+      }
+      return;
+    }
+    std::array<acc_t, kBlockJ> acc;
+    for (std::int64_t t = tb; t < te; ++t) {
+      const std::int64_t grp = t / nck, c = t % nck;
+      const std::int64_t q = grp / blocks, j0 = (grp % blocks) * B, len = std::min(B, J - j0);
+      const Cursor cur(outer_sizes, outer_strides, q);
+      for (std::int64_t j = 0; j < len; ++j) acc[static_cast<std::size_t>(j)] = op.init();
+      detail::StridedOperands<1> ops = red;
+      ops.data[0] = const_cast<char*>(base + (cur.offset + j0) * es);
+      std::int64_t pos = c * chunk;
+      detail::for_each_row(ops, pos, std::min(g.K, pos + chunk),
+                           [&](const std::array<char*, 1>& p, const std::array<std::int64_t, 1>& s, std::int64_t n) {
+                             for (std::int64_t r = 0; r < n; ++r, ++pos) {
+                               const in_t* row = reinterpret_cast<const in_t*>(p[0] + r * s[0]);
+                               for (std::int64_t j = 0; j < len; ++j)
+                                 acc[static_cast<std::size_t>(j)] = op.step(acc[static_cast<std::size_t>(j)], row[j], pos);
+                             }
+                           });
+      for (std::int64_t j = 0; j < len; ++j) {
+        if (nck == 1) emit(q * J + j0 + j, acc[static_cast<std::size_t>(j)]);
+        else partial[static_cast<std::size_t>(t * B + j)] = acc[static_cast<std::size_t>(j)];
+      }
+    }
+  });
+  if (nck == 1) return;
+  // Combine the chunks of each output in order.
+  detail::parallel_for(0, groups, std::max<std::int64_t>(1, kGrainElems / (nck * B)), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t grp = b; grp < e; ++grp) {
+      const std::int64_t q = grp / blocks, j0 = (grp % blocks) * B, len = outer ? std::min(B, J - j0) : 1;
+      for (std::int64_t j = 0; j < len; ++j) {
+        acc_t a = partial[static_cast<std::size_t>(grp * nck * B + j)];
+        for (std::int64_t c = 1; c < nck; ++c) a = op.combine(a, partial[static_cast<std::size_t>((grp * nck + c) * B + j)]);
+        emit(outer ? q * J + j0 + j : grp, a);
+      }
+    }
+  });
+}
+
+}  // namespace tapeflow::cpu::reduce_detail

@@ -1,0 +1,333 @@
+// NumPy .npy files. Layout: "\x93NUMPY", major, minor, a little-endian header length (uint16 for
+// 1.0, uint32 for 2.0/3.0), a Python dict literal {'descr', 'fortran_order', 'shape'} padded
+// with spaces to a multiple of 64 bytes and ended by '\n', then the raw data.
+// Every size is checked against the file's length before anything is read or allocated.
+#include "tapeflow/io/npy.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor_factory.hpp"
+
+namespace tapeflow {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, ".npy support assumes a little-endian host");
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr std::size_t kMagicLen = 6;
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+// ---- dtypes ----
+
+// Converts n little-endian items of From at src into dst (of type To).
+template <typename From, typename To>
+void widen(const char* src, void* dst, std::size_t n) {
+  To* out = static_cast<To*>(dst);
+  for (std::size_t i = 0; i < n; ++i) {
+    From v;
+    std::memcpy(&v, src + i * sizeof(From), sizeof(From));
+    if constexpr (std::is_same_v<To, bool>) out[i] = v != 0;  // any non-zero byte is true
+    else out[i] = static_cast<To>(v);
+  }
+}
+
+struct NpyType {
+  const char* descr;  // without the byte-order character
+  bool single_byte;   // any byte-order mark accepted (NumPy writes '|'); others need '<'
+  std::size_t itemsize;
+  DType dtype;
+  void (*convert)(const char*, void*, std::size_t);  // null: the bytes are copied as they are
+};
+
+constexpr NpyType kTypes[] = {
+    {"f4", false, 4, kFloat32, nullptr},
+    {"f8", false, 8, kFloat64, nullptr},
+    {"i4", false, 4, kInt32, nullptr},
+    {"i8", false, 8, kInt64, nullptr},
+    {"b1", true, 1, kBool, widen<std::uint8_t, bool>},
+    {"u1", true, 1, kInt32, widen<std::uint8_t, std::int32_t>},
+    {"i1", true, 1, kInt32, widen<std::int8_t, std::int32_t>},
+    {"i2", false, 2, kInt32, widen<std::int16_t, std::int32_t>},
+    {"u2", false, 2, kInt32, widen<std::uint16_t, std::int32_t>},
+};
+
+const NpyType& lookup_type(const std::string& descr, const std::string& path) {
+  if (descr.size() >= 2) {
+    const char order = descr[0];
+    const std::string_view rest = std::string_view(descr).substr(1);
+    for (const NpyType& t : kTypes) {
+      if (rest != t.descr) continue;
+      if (order == '<' || (t.single_byte && (order == '|' || order == '=' || order == '>'))) return t;
+      if (order == '>' || order == '=' || order == '|')
+        fail<IOError>("load_npy", "'", path, "': dtype '", descr,
+                      "' is not little-endian (only little-endian data is supported)");
+    }
+  }
+  fail<IOError>("load_npy", "'", path, "': unsupported dtype '", descr,
+                "' (supported: <f4 <f8 <i4 <i8 |b1 |u1 |i1 <i2 <u2)");
+}
+
+const char* descr_of(DType dt) {
+  switch (dt) {
+    case kFloat32: return "<f4";
+    case kFloat64: return "<f8";
+    case kInt32: return "<i4";
+    case kInt64: return "<i8";
+    case kBool: return "|b1";
+  }
+  return "";
+}
+
+// ---- the header dict ----
+
+struct Header {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<std::int64_t> shape;
+};
+
+// A parser for the dict literal NumPy writes: string keys; string, True/False and int-tuple values.
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, const std::string& path) : s_(text), path_(path) {}
+
+  Header parse() {
+    Header h;
+    bool has_descr = false, has_order = false, has_shape = false;
+    expect('{');
+    while (true) {
+      skip_ws();
+      if (peek() == '}') break;
+      const std::string key = string();
+      expect(':');
+      if (key == "descr") {
+        skip_ws();
+        if (peek() != '\'' && peek() != '"')
+          fail<IOError>("load_npy", "'", path_, "': unsupported dtype (structured or nested dtypes are not supported)");
+        h.descr = string();
+        has_descr = true;
+      } else if (key == "fortran_order") {
+        h.fortran_order = boolean();
+        has_order = true;
+      } else if (key == "shape") {
+        h.shape = tuple();
+        has_shape = true;
+      } else {
+        malformed("unexpected key '" + key + "'");
+      }
+      skip_ws();
+      if (peek() == ',') ++i_;
+      else if (peek() != '}') malformed("expected ',' or '}'");
+    }
+    ++i_;
+    skip_ws();
+    if (i_ != s_.size()) malformed("text after the closing '}'");
+    if (!has_descr || !has_order || !has_shape) malformed("missing 'descr', 'fortran_order' or 'shape'");
+    return h;
+  }
+
+ private:
+  [[noreturn]] void malformed(const std::string& why) const {
+    fail<IOError>("load_npy", "'", path_, "': malformed header (", why, " at byte ", i_, ")");
+  }
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  void expect(char c) {
+    skip_ws();
+    if (peek() != c) malformed(std::string("expected '") + c + "'");
+    ++i_;
+  }
+  std::string string() {
+    skip_ws();
+    const char quote = peek();
+    if (quote != '\'' && quote != '"') malformed("expected a quoted string");
+    const std::size_t end = s_.find(quote, i_ + 1);
+    if (end == std::string_view::npos) malformed("unterminated string");
+    std::string out(s_.substr(i_ + 1, end - i_ - 1));
+    i_ = end + 1;
+    return out;
+  }
+  bool boolean() {
+    skip_ws();
+    for (const bool value : {true, false}) {
+      const std::string_view word = value ? "True" : "False";
+      if (s_.substr(i_, word.size()) == word) {
+        i_ += word.size();
+        return value;
+      }
+    }
+    malformed("expected True or False");
+  }
+  std::vector<std::int64_t> tuple() {
+    std::vector<std::int64_t> out;
+    expect('(');
+    while (true) {
+      skip_ws();
+      if (peek() == ')') break;
+      out.push_back(integer());
+      skip_ws();
+      if (peek() == ',') ++i_;
+      else if (peek() != ')') malformed("expected ',' or ')' in the shape");
+    }
+    ++i_;
+    return out;
+  }
+  std::int64_t integer() {
+    std::int64_t v = 0;
+    const std::size_t start = i_;
+    while (peek() >= '0' && peek() <= '9') {
+      if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, peek() - '0', &v))
+        malformed("dimension too large");
+      ++i_;
+    }
+    if (i_ == start) malformed("expected a non-negative integer dimension");
+    if (peek() == 'L') ++i_;  // Python 2 longs
+    return v;
+  }
+
+  std::string_view s_;
+  const std::string& path_;
+  std::size_t i_ = 0;
+};
+
+std::uint32_t read_le(const unsigned char* b, int n) {
+  std::uint32_t v = 0;
+  for (int i = n; i-- > 0;) v = (v << 8) | b[i];
+  return v;
+}
+
+void read_exact(std::FILE* f, void* dst, std::size_t n, const std::string& path, const char* what) {
+  if (n > 0 && std::fread(dst, 1, n, f) != n)
+    fail<IOError>("load_npy", "'", path, "': truncated or unreadable while reading ", what);
+}
+
+// ---- saving ----
+
+std::string header_text(const Tensor& t) {
+  std::string shape = "(";
+  for (std::int64_t i = 0; i < t.dim(); ++i) shape += std::to_string(t.size(i)) + (t.dim() == 1 ? "," : i + 1 < t.dim() ? ", " : "");
+  shape += ")";
+  return std::string("{'descr': '") + descr_of(t.dtype()) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+}
+
+// Writes everything to an already created temporary; false on any write error.
+bool write_all(std::FILE* f, const std::string& preamble, const Tensor& data) {
+  if (std::fwrite(preamble.data(), 1, preamble.size(), f) != preamble.size()) return false;
+  if (data.nbytes() > 0 && std::fwrite(data.data_ptr(), 1, data.nbytes(), f) != data.nbytes()) return false;
+  if (std::fflush(f) != 0) return false;
+  return ::fsync(::fileno(f)) == 0;  // the data is on disk before the rename makes it visible
+}
+
+}  // namespace
+
+Tensor load_npy(const std::string& path) {
+  File file(std::fopen(path.c_str(), "rb"));
+  if (!file) fail<IOError>("load_npy", "cannot open '", path, "': ", std::strerror(errno));
+  struct stat st;
+  if (::fstat(::fileno(file.get()), &st) != 0 || !S_ISREG(st.st_mode))
+    fail<IOError>("load_npy", "'", path, "' is not a regular file");
+  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+
+  unsigned char pre[12];
+  if (file_size < 10) fail<IOError>("load_npy", "'", path, "': truncated (", file_size, " bytes, no complete .npy preamble)");
+  read_exact(file.get(), pre, 8, path, "the magic string");
+  if (std::memcmp(pre, kMagic, kMagicLen) != 0) fail<IOError>("load_npy", "'", path, "' is not a .npy file (bad magic string)");
+  const int major = pre[6], minor = pre[7];
+  if (major < 1 || major > 3 || minor != 0)
+    fail<IOError>("load_npy", "'", path, "': unsupported .npy format version ", major, ".", minor);
+  const int len_bytes = major == 1 ? 2 : 4;
+  read_exact(file.get(), pre + 8, static_cast<std::size_t>(len_bytes), path, "the header length");
+  const std::uint64_t header_len = read_le(pre + 8, len_bytes);
+  const std::uint64_t data_start = 8 + static_cast<std::uint64_t>(len_bytes) + header_len;
+  if (data_start > file_size)
+    fail<IOError>("load_npy", "'", path, "': truncated header (", header_len, " bytes announced, file has ", file_size, ")");
+  std::string text(static_cast<std::size_t>(header_len), '\0');
+  read_exact(file.get(), text.data(), text.size(), path, "the header");
+  const Header h = HeaderParser(text, path).parse();
+  const NpyType& type = lookup_type(h.descr, path);
+
+  std::int64_t numel = 1;
+  for (std::int64_t d : h.shape)
+    if (__builtin_mul_overflow(numel, d, &numel))
+      fail<IOError>("load_npy", "'", path, "': shape ", IntArrayRef(h.shape), " is too large");
+  std::uint64_t nbytes;
+  if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel), type.itemsize, &nbytes))
+    fail<IOError>("load_npy", "'", path, "': shape ", IntArrayRef(h.shape), " is too large");
+  if (nbytes != file_size - data_start)
+    fail<IOError>("load_npy", "'", path, "': shape ", IntArrayRef(h.shape), " of ", h.descr, " needs ", nbytes,
+                  " data bytes, but the file holds ", file_size - data_start);
+
+  // Fortran order: the bytes are the C-order array of the reversed shape, transposed.
+  std::vector<std::int64_t> stored_shape(h.shape);
+  if (h.fortran_order) std::reverse(stored_shape.begin(), stored_shape.end());
+  Tensor t = detail::make_tensor(stored_shape, type.dtype, Device::cpu());
+  if (type.convert) {
+    std::vector<char> raw(static_cast<std::size_t>(nbytes));
+    read_exact(file.get(), raw.data(), raw.size(), path, "the data");
+    type.convert(raw.data(), t.data_ptr(), static_cast<std::size_t>(numel));
+  } else {
+    read_exact(file.get(), t.data_ptr(), static_cast<std::size_t>(nbytes), path, "the data");
+  }
+  if (!h.fortran_order || h.shape.size() < 2) return t;
+  std::vector<std::int64_t> reversed_dims(h.shape.size());
+  for (std::size_t i = 0; i < reversed_dims.size(); ++i) reversed_dims[i] = static_cast<std::int64_t>(reversed_dims.size() - 1 - i);
+  return t.permute(reversed_dims).contiguous();
+}
+
+void save_npy(const std::string& path, const Tensor& t) {
+  detail::check_defined("save_npy", t);
+  const Tensor data = t.cpu().contiguous();
+
+  std::string header = header_text(data);
+  // Pad with spaces so the data starts on a 64-byte boundary; the header ends with '\n'.
+  auto padded = [&](std::size_t len_bytes) {
+    const std::size_t unpadded = kMagicLen + 2 + len_bytes + header.size() + 1;
+    return header + std::string((64 - unpadded % 64) % 64, ' ') + '\n';
+  };
+  std::string text = padded(2);
+  const bool v1 = text.size() <= 0xffff;
+  if (!v1) text = padded(4);
+  std::string preamble(kMagic, kMagicLen);
+  preamble += static_cast<char>(v1 ? 1 : 2);
+  preamble += '\0';
+  const std::uint32_t len = static_cast<std::uint32_t>(text.size());
+  for (int i = 0; i < (v1 ? 2 : 4); ++i) preamble += static_cast<char>((len >> (8 * i)) & 0xff);
+  preamble += text;
+
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // "x": never reuse an existing file (another save to this path may be writing it).
+  std::FILE* f = std::fopen(tmp.c_str(), "wbx");
+  if (!f) fail<IOError>("save_npy", "cannot create temporary file '", tmp, "' for '", path, "': ", std::strerror(errno));
+  const bool written = write_all(f, preamble, data);
+  int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (written && !closed) err = errno;
+  if (!written || !closed) {
+    std::remove(tmp.c_str());
+    fail<IOError>("save_npy", "cannot write '", path, "': ", std::strerror(err));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    std::remove(tmp.c_str());
+    fail<IOError>("save_npy", "cannot replace '", path, "': ", std::strerror(err));
+  }
+}
+
+}  // namespace tapeflow

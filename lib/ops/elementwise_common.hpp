@@ -1,0 +1,124 @@
+#pragma once
+// Shared plumbing of the elementwise ops (lib/ops/elementwise_*.cpp): input checks, dtype rules,
+// destinations for in-place and out= results, and runners that turn "a functor per dtype" into
+// a kernel call. Internal to the library.
+#include "core/tensor_factory.hpp"
+#include "cpu/copy.hpp"
+#include "cpu/elementwise.hpp"
+#include "tapeflow/ops/elementwise.hpp"
+
+namespace tapeflow::ew {
+
+// Which dtypes an op's functor is instantiated for.
+enum class Types { All, Numeric, Floating };
+
+template <Types K, class Fn>
+decltype(auto) dispatch_types(DType dt, const char* op, Fn&& fn) {
+  if constexpr (K == Types::All) return dispatch(dt, fn);
+  else if constexpr (K == Types::Numeric) return dispatch_numeric(dt, op, fn);
+  else return dispatch_floating(dt, op, fn);
+}
+
+inline Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : t.to(dt); }
+
+// Floating functions (exp, sqrt, div...) of integer or bool inputs give float32.
+constexpr DType float_result(DType dt) { return is_floating_point(dt) ? dt : kFloat32; }
+
+// PyTorch's canCast: no floating into integral, no non-bool into bool.
+constexpr bool can_cast(DType from, DType to) {
+  if (is_floating_point(from) && !is_floating_point(to)) return false;
+  if (from != kBool && to == kBool) return false;
+  return true;
+}
+
+// A Scalar's value as the exact kind the dtype dt needs (for error messages and scaling).
+inline bool scalar_is_one(Scalar s) { return s.is_floating_point() ? s.to_double() == 1.0 : s.to_int() == 1; }
+
+inline void check_unary(const char* op, const Tensor& x) { detail::check_defined(op, x); }
+
+inline Shape check_binary(const char* op, const Tensor& a, const Tensor& b) {
+  detail::check_defined(op, a, "first operand");
+  detail::check_defined(op, b, "second operand");
+  detail::check_same_device(op, a, b);
+  return broadcast_shapes(op, a.shape(), b.shape());
+}
+
+inline void reject_bool(const char* op, DType dt, const char* why) {
+  if (dt == kBool) fail<DTypeError>(op, "not supported for bool tensors", why);
+}
+
+// Checks that dst (self of an in-place op, or out=) can receive a result of `shape` and `result`
+// dtype: same shape, a dtype the result casts to, and no element written twice.
+inline void check_destination(const char* op, const Tensor& dst, IntArrayRef shape, DType result, const char* what) {
+  detail::check_defined(op, dst, what);
+  if (!(dst.shape() == shape))
+    fail<ShapeError>(op, "result of shape ", shape, " does not match ", what, " of shape ", dst.shape());
+  if (!can_cast(result, dst.dtype()))
+    fail<DTypeError>(op, "result type ", result, " can't be cast to the desired output type ", dst.dtype(), " of ",
+                     what);
+  for (std::int64_t d = 0; d < dst.dim(); ++d)
+    if (dst.stride(d) == 0 && dst.size(d) > 1)
+      fail<ValueError>(op, what, " of shape ", dst.shape(), " has broadcast (stride 0) dims: more than one element "
+                       "would be written to one memory location; clone() it first");
+}
+
+// Runs kernel(t) with t = dst when dst has the result dtype, else with a temporary that is then
+// cast into dst. Bumps dst's version counter.
+template <class K>
+void write_to(const Tensor& dst, IntArrayRef shape, DType result, K&& kernel) {
+  if (dst.dtype() == result) {
+    kernel(dst);
+  } else {
+    Tensor tmp = detail::make_tensor(shape, result, dst.device());
+    kernel(tmp);
+    cpu::copy(dst, tmp);
+  }
+  dst.impl()->storage->bump_version();
+}
+
+// ---- runners: make.template operator()<T>() returns the functor for element type T ----
+
+// dst = f(x), computed in dtype ct (dst's dtype).
+template <Types K, class Make>
+void run_unary(const char* op, const Tensor& dst, const Tensor& x, DType ct, Make&& make) {
+  const Tensor xc = as_dtype(x, ct);
+  dispatch_types<K>(ct, op, [&]<typename T>() { cpu::map<T, T>(make.template operator()<T>(), dst, xc); });
+}
+
+// dst = f(a, b), computed in dtype ct (dst's dtype).
+template <Types K, class Make>
+void run_binary(const char* op, const Tensor& dst, const Tensor& a, const Tensor& b, DType ct, Make&& make) {
+  const Tensor ac = as_dtype(a, ct), bc = as_dtype(b, ct);
+  dispatch_types<K>(ct, op, [&]<typename T>() { cpu::map<T, T, T>(make.template operator()<T>(), dst, ac, bc); });
+}
+
+// A fresh output of `shape` and dtype ct holding f(x).
+template <Types K, class Make>
+Tensor unary_op(const char* op, const Tensor& x, DType ct, Make&& make) {
+  check_unary(op, x);
+  Tensor out = detail::make_tensor(x.shape(), ct, x.device());
+  run_unary<K>(op, out, x, ct, make);
+  return out;
+}
+
+// A bool output: pred(a, b) compared in dtype ct.
+template <class Make>
+Tensor predicate2(const char* op, const Tensor& a, const Tensor& b, DType ct, Make&& make) {
+  const Shape shape = check_binary(op, a, b);
+  Tensor out = detail::make_tensor(shape, kBool, a.device());
+  const Tensor ac = as_dtype(a, ct), bc = as_dtype(b, ct);
+  dispatch(ct, [&]<typename T>() { cpu::map<bool, T, T>(make.template operator()<T>(), out, ac, bc); });
+  return out;
+}
+
+// A bool output: pred(x) evaluated in dtype ct.
+template <class Make>
+Tensor predicate1(const char* op, const Tensor& x, DType ct, Make&& make) {
+  check_unary(op, x);
+  Tensor out = detail::make_tensor(x.shape(), kBool, x.device());
+  const Tensor xc = as_dtype(x, ct);
+  dispatch(ct, [&]<typename T>() { cpu::map<bool, T>(make.template operator()<T>(), out, xc); });
+  return out;
+}
+
+}  // namespace tapeflow::ew

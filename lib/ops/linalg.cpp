@@ -1,0 +1,203 @@
+// Linear algebra ops: shape rules and checks here, the arithmetic in cpu::gemm. Every op reduces
+// to one batched GEMM; operands BLAS can read through their strides are never copied.
+#include "tapeflow/ops/linalg.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/tensor_factory.hpp"
+#include "cpu/copy.hpp"
+#include "cpu/gemm.hpp"
+
+namespace tapeflow {
+namespace detail {
+
+// Internal test hook: operands copied because BLAS could not read their layout.
+std::atomic<std::int64_t> g_linalg_operand_copies{0};
+std::int64_t linalg_operand_copies() { return g_linalg_operand_copies.load(); }
+
+}  // namespace detail
+namespace {
+
+void check_pair(const char* op, const Tensor& a, const Tensor& b) {
+  detail::check_defined(op, a, "first operand");
+  detail::check_defined(op, b, "second operand");
+  detail::check_same_device(op, a, b);
+  if (!a.is_cpu()) fail<DeviceError>(op, "only CPU tensors are supported so far, got ", a.device());
+  if (a.dtype() != b.dtype())
+    fail<DTypeError>(op, "expected both operands to have the same dtype, got ", a.dtype(), " and ", b.dtype());
+  if (a.dtype() == kBool) fail<DTypeError>(op, "not supported for bool tensors");
+}
+
+void check_dims(const char* op, const Tensor& a, const Tensor& b, std::int64_t nd) {
+  if (a.dim() != nd || b.dim() != nd)
+    fail<ShapeError>(op, "expected ", nd, "-D operands, got shapes ", a.shape(), " and ", b.shape());
+}
+
+[[noreturn]] void inner_mismatch(const char* op, const Tensor& a, const Tensor& b) {
+  fail<ShapeError>(op, a.shape(), " @ ", b.shape(), ": inner dimensions differ");
+}
+
+// The operand itself when BLAS can read its matrices through their strides, else a contiguous
+// copy (of the un-broadcast tensor, so broadcast batch dims stay free). Integer GEMM packs its
+// operands anyway, so it takes any layout.
+Tensor gemm_ready(const Tensor& t) {
+  if (!is_floating_point(t.dtype()) || t.numel() == 0) return t;
+  if (cpu::blas_layout(t.size(-2), t.size(-1), t.stride(-2), t.stride(-1)).ok) return t;
+  detail::g_linalg_operand_copies.fetch_add(1, std::memory_order_relaxed);
+  return t.contiguous();
+}
+
+// Element strides of t's batch dims (all but the last two) aligned right to `batch`, 0 where
+// t is broadcast.
+Shape batch_strides(const Tensor& t, IntArrayRef batch) {
+  const std::size_t nd = batch.size(), td = static_cast<std::size_t>(t.dim()) - 2;
+  Shape s(nd, 0);
+  for (std::size_t i = 0; i < td; ++i) {
+    const std::size_t o = nd - td + i;
+    s[o] = t.shape()[i] == 1 && batch[o] != 1 ? 0 : t.strides()[i];
+  }
+  return s;
+}
+
+// out[i] = alpha * a[i] @ b[i] + beta * out[i] over out's batch dims (a's and b's broadcast to them).
+void run_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, Scalar alpha, Scalar beta) {
+  const Tensor a = gemm_ready(a_in), b = gemm_ready(b_in);
+  const std::size_t bd = static_cast<std::size_t>(out.dim()) - 2;
+  cpu::GemmBatch batch;
+  batch.sizes = Shape(IntArrayRef(out.shape().data(), bd));
+  batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
+  const cpu::GemmOperand ga{a.data_ptr(), a.stride(-2), a.stride(-1)};
+  const cpu::GemmOperand gb{b.data_ptr(), b.stride(-2), b.stride(-1)};
+  const cpu::GemmOperand gc{out.data_ptr(), out.stride(-2), out.stride(-1)};
+  cpu::gemm(out.dtype(), out.size(-2), out.size(-1), a.size(-1), alpha, ga, gb, beta, gc, std::move(batch));
+}
+
+// Broadcast of the batch dims of a (..., n, k) and b (..., k, m); a0/b0 name the user's operands.
+Shape broadcast_batch(const char* op, const Tensor& a, const Tensor& b, const Tensor& a0, const Tensor& b0) {
+  const std::int64_t ad = a.dim() - 2, bd = b.dim() - 2, nd = std::max(ad, bd);
+  Shape out(static_cast<std::size_t>(nd), 1);
+  for (std::int64_t i = 0; i < nd; ++i) {
+    const std::int64_t sa = i - (nd - ad) >= 0 ? a.size(i - (nd - ad)) : 1;
+    const std::int64_t sb = i - (nd - bd) >= 0 ? b.size(i - (nd - bd)) : 1;
+    if (sa != sb && sa != 1 && sb != 1)
+      fail<ShapeError>(op, a0.shape(), " @ ", b0.shape(), ": batch dimensions cannot be broadcast");
+    out[static_cast<std::size_t>(i)] = sa == 1 ? sb : sa;
+  }
+  return out;
+}
+
+// The product of a (..., n, k) and b (..., k, m) with broadcast batch dims, in a fresh tensor.
+Tensor batched_product(const char* op, const Tensor& a, const Tensor& b, const Tensor& a0, const Tensor& b0) {
+  if (a.size(-1) != b.size(-2)) inner_mismatch(op, a0, b0);
+  Shape shape = broadcast_batch(op, a, b, a0, b0);
+  shape.push_back(a.size(-2));
+  shape.push_back(b.size(-1));
+  Tensor out = detail::make_tensor(shape, a.dtype(), a.device());
+  run_gemm(a, b, out, 1, 0);
+  return out;
+}
+
+void check_alpha_beta(const char* op, DType dtype, Scalar beta, Scalar alpha) {
+  if (!is_floating_point(dtype) && (beta.is_floating_point() || alpha.is_floating_point()))
+    fail<ValueError>(op, "beta and alpha must be integers for ", dtype, " tensors, got ", beta.to_double(), " and ",
+                     alpha.to_double());
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_pair("matmul", a, b);
+  if (a.dim() == 0 || b.dim() == 0)
+    fail<ShapeError>("matmul", "both operands need at least 1 dim, got shapes ", a.shape(), " and ", b.shape());
+  // 1-D operands become a row (left) or a column (right), removed again from the result.
+  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
+  const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+  Tensor out = batched_product("matmul", a2, b2, a, b);
+  Shape shape(IntArrayRef(out.shape().data(), out.shape().size() - 2));
+  if (a.dim() > 1) shape.push_back(a2.size(-2));
+  if (b.dim() > 1) shape.push_back(b2.size(-1));
+  return out.view(shape);
+}
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  check_pair("mm", a, b);
+  check_dims("mm", a, b, 2);
+  return batched_product("mm", a, b, a, b);
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  check_pair("bmm", a, b);
+  check_dims("bmm", a, b, 3);
+  if (a.size(0) != b.size(0)) fail<ShapeError>("bmm", a.shape(), " @ ", b.shape(), ": batch sizes differ");
+  return batched_product("bmm", a, b, a, b);
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  check_pair("dot", a, b);
+  check_dims("dot", a, b, 1);
+  if (a.size(0) != b.size(0)) fail<ShapeError>("dot", a.shape(), " and ", b.shape(), ": sizes differ");
+  return batched_product("dot", a.unsqueeze(0), b.unsqueeze(1), a, b).view(IntArrayRef{});
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  detail::check_defined("outer", a, "first operand");
+  detail::check_defined("outer", b, "second operand");
+  // Like PyTorch (outer is a broadcast multiply there), mixed dtypes promote.
+  const DType dt = promote_types(a.dtype(), b.dtype());
+  const Tensor ap = a.to(dt), bp = b.to(dt);
+  check_pair("outer", ap, bp);
+  check_dims("outer", a, b, 1);
+  return batched_product("outer", ap.unsqueeze(1), bp.unsqueeze(0), a, b);
+}
+
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, Scalar beta, Scalar alpha) {
+  check_pair("addmm", a, b);
+  check_dims("addmm", a, b, 2);
+  detail::check_defined("addmm", bias, "bias");
+  detail::check_same_device("addmm", bias, a);
+  if (bias.dtype() != a.dtype())
+    fail<DTypeError>("addmm", "expected bias of dtype ", a.dtype(), " like the operands, got ", bias.dtype());
+  check_alpha_beta("addmm", a.dtype(), beta, alpha);
+  if (a.size(1) != b.size(0)) inner_mismatch("addmm", a, b);
+  const Shape shape{a.size(0), b.size(1)};
+  if (bias.dim() > 2 || !(broadcast_shapes("addmm", bias.shape(), shape) == shape))
+    fail<ShapeError>("addmm", "bias of shape ", bias.shape(), " does not broadcast to the product's shape ", shape);
+  Tensor out = detail::make_tensor(shape, a.dtype(), a.device());
+  // beta == 0 ignores bias entirely (NaN included), as in PyTorch.
+  const bool use_bias = beta.to_double() != 0.0;
+  if (use_bias) cpu::copy(out, bias);
+  run_gemm(a, b, out, alpha, use_bias ? beta : Scalar(0));
+  return out;
+}
+
+Tensor& mm_out(Tensor& out, const Tensor& a, const Tensor& b) {
+  check_pair("mm_out", a, b);
+  check_dims("mm_out", a, b, 2);
+  detail::check_defined("mm_out", out, "out");
+  detail::check_same_device("mm_out", out, a);
+  if (a.size(1) != b.size(0)) inner_mismatch("mm_out", a, b);
+  if (out.dtype() != a.dtype())
+    fail<DTypeError>("mm_out", "out has dtype ", out.dtype(), ", expected ", a.dtype());
+  const Shape shape{a.size(0), b.size(1)};
+  if (!(out.shape() == shape)) fail<ShapeError>("mm_out", "out has shape ", out.shape(), ", expected ", shape);
+  // Writing straight into out needs a layout GEMM can write and no overlap with the inputs.
+  const auto* st = out.impl()->storage.get();
+  const bool direct = cpu::blas_layout(shape[0], shape[1], out.stride(0), out.stride(1)).ok &&
+                      st != a.impl()->storage.get() && st != b.impl()->storage.get();
+  if (direct) {
+    run_gemm(a, b, out, 1, 0);
+  } else {
+    const Tensor tmp = batched_product("mm_out", a, b, a, b);
+    cpu::copy(out, tmp);
+  }
+  out.impl()->storage->bump_version();
+  return out;
+}
+
+Tensor Tensor::matmul(const Tensor& o) const { return tapeflow::matmul(*this, o); }
+Tensor Tensor::mm(const Tensor& o) const { return tapeflow::mm(*this, o); }
+Tensor Tensor::bmm(const Tensor& o) const { return tapeflow::bmm(*this, o); }
+Tensor Tensor::dot(const Tensor& o) const { return tapeflow::dot(*this, o); }
+
+}  // namespace tapeflow

@@ -1,0 +1,49 @@
+// embedding: rows of a (num_embeddings, dim) weight picked by integer indices of any shape.
+#include <cstring>
+
+#include "core/parallel.hpp"
+#include "ops/nn_common.hpp"
+#include "tapeflow/ops/nn.hpp"
+
+namespace tapeflow {
+
+Tensor embedding(const Tensor& weight, const Tensor& indices) {
+  const char* op = "embedding";
+  detail::check_defined(op, weight, "weight");
+  detail::check_defined(op, indices, "indices");
+  detail::check_same_device(op, weight, indices);
+  detail::check_floating(op, weight, "weight");
+  if (weight.dim() != 2) fail<ShapeError>(op, "weight must be 2-D (num_embeddings, dim), got shape ", weight.shape());
+  if (indices.dtype() != kInt64 && indices.dtype() != kInt32)
+    fail<DTypeError>(op, "indices must be int64 or int32, got ", indices.dtype());
+  const std::int64_t rows = weight.size(0), D = weight.size(1);
+  const Tensor idx = indices.contiguous().to(kInt64);
+  const std::int64_t* ix = idx.data_ptr<std::int64_t>();
+  const std::int64_t count = idx.numel();
+  for (std::int64_t i = 0; i < count; ++i)
+    if (ix[i] < 0 || ix[i] >= rows)
+      fail<IndexError>(op, "index ", ix[i], " is out of range for ", rows, " embeddings");
+  Shape shape = indices.shape();
+  shape.push_back(D);
+  Tensor out = detail::make_tensor(shape, weight.dtype(), weight.device());
+  if (out.numel() == 0) return out;
+  // Rows are read in place through weight's strides: a large table is never copied.
+  dispatch_floating(weight.dtype(), op, [&]<typename T>() {
+    const T* w = static_cast<const T*>(weight.data_ptr());
+    const std::int64_t rs = weight.stride(0), cs = weight.stride(1);
+    T* o = out.data_ptr<T>();
+    const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / D);
+    detail::parallel_for(0, count, grain, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) {
+        const T* src = w + ix[i] * rs;
+        T* dst = o + i * D;
+        if (cs == 1) std::memcpy(dst, src, static_cast<std::size_t>(D) * sizeof(T));
+        else
+          for (std::int64_t j = 0; j < D; ++j) dst[j] = src[j * cs];
+      }
+    });
+  });
+  return out;
+}
+
+}  // namespace tapeflow

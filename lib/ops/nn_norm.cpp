@@ -1,0 +1,117 @@
+// layer_norm and batch_norm: checks, then the kernels in lib/cpu/norm.cpp.
+#include <cmath>
+
+#include "cpu/norm.hpp"
+#include "ops/nn_common.hpp"
+#include "ops/nn_native.hpp"
+#include "tapeflow/ops/nn.hpp"
+
+namespace tapeflow {
+namespace {
+
+void check_eps(const char* op, double eps) {
+  if (!(eps >= 0)) fail<ValueError>(op, "eps must be non-negative, got ", eps);
+}
+
+// t's dtype-matching contiguous form, or undefined.
+Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : t; }
+
+}  // namespace
+
+namespace detail {
+
+std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& x, IntArrayRef normalized_shape,
+                                                     const Tensor& weight, const Tensor& bias, double eps) {
+  const char* op = "layer_norm";
+  check_defined(op, x);
+  check_floating(op, x);
+  check_eps(op, eps);
+  const std::int64_t k = static_cast<std::int64_t>(normalized_shape.size());
+  if (k == 0) fail<ValueError>(op, "normalized_shape must have at least one dim");
+  bool match = x.dim() >= k;
+  for (std::int64_t i = 0; match && i < k; ++i) match = x.size(x.dim() - k + i) == normalized_shape[static_cast<std::size_t>(i)];
+  if (!match)
+    fail<ShapeError>(op, "normalized_shape ", normalized_shape, " does not match the trailing dims of input shape ",
+                     x.shape());
+  for (const auto& [t, what] : {std::pair{weight, "weight"}, std::pair{bias, "bias"}}) {
+    if (!t.defined()) continue;
+    check_companion(op, x, t, what);
+    if (!(t.shape() == normalized_shape))
+      fail<ShapeError>(op, what, " of shape ", t.shape(), " does not match normalized_shape ", normalized_shape);
+  }
+  const std::int64_t N = shape_numel(normalized_shape), M = N == 0 ? 0 : x.numel() / N;
+  Shape stat_shape = x.shape();
+  for (std::int64_t i = x.dim() - k; i < x.dim(); ++i) stat_shape[static_cast<std::size_t>(i)] = 1;
+  Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
+  Tensor mean = make_tensor(stat_shape, x.dtype(), x.device());
+  Tensor rstd = make_tensor(stat_shape, x.dtype(), x.device());
+  if (M > 0)
+    cpu::layer_norm(out, mean, rstd, x.contiguous(), contiguous_or_undefined(weight), contiguous_or_undefined(bias), M,
+                    N, eps);
+  else if (mean.numel() > 0) {  // rows with nothing to normalise: undefined statistics
+    mean.fill_(NAN);
+    rstd.fill_(NAN);
+  }
+  return {out, mean, rstd};
+}
+
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& x, const Tensor& running_mean,
+                                                     const Tensor& running_var, const Tensor& weight,
+                                                     const Tensor& bias, bool training, double momentum, double eps) {
+  const char* op = "batch_norm";
+  check_defined(op, x);
+  check_floating(op, x);
+  check_eps(op, eps);
+  if (x.dim() < 2) fail<ShapeError>(op, "expected an input of shape (N, C, ...), got ", x.shape());
+  const std::int64_t N = x.size(0), C = x.size(1);
+  check_vector(op, x, running_mean, "running_mean", C);
+  check_vector(op, x, running_var, "running_var", C);
+  check_vector(op, x, weight, "weight", C);
+  check_vector(op, x, bias, "bias", C);
+  std::int64_t spatial = 1;
+  for (std::int64_t i = 2; i < x.dim(); ++i) spatial *= x.size(i);
+  const std::int64_t count = N * spatial;
+  Tensor mean, var;
+  if (training) {
+    if (count <= 1)
+      fail<ValueError>(op, "expected more than 1 value per channel when training, got input of shape ", x.shape());
+    mean = make_tensor({C}, x.dtype(), x.device());
+    var = make_tensor({C}, x.dtype(), x.device());
+    if (C > 0) cpu::channel_moments(mean, var, x.contiguous(), N, C, spatial);
+    // Running statistics: updated in place (a copy for non-contiguous ones, copied back).
+    const auto update = [&](const Tensor& running, const Tensor& stat, double factor) {
+      if (!running.defined()) return;
+      Tensor r = running.contiguous();
+      cpu::momentum_update(r, stat, momentum, factor);
+      if (r.is_same(running)) running.impl()->storage->bump_version();
+      else Tensor(running).copy_(r);
+    };
+    update(running_mean, mean, 1.0);
+    update(running_var, var, static_cast<double>(count) / static_cast<double>(count - 1));
+  } else {
+    if (!running_mean.defined() || !running_var.defined())
+      fail<ValueError>(op, "running_mean and running_var must be defined in inference mode");
+    mean = running_mean.contiguous();
+    var = running_var.contiguous();
+  }
+  Tensor rstd = make_tensor({C}, x.dtype(), x.device());
+  if (C > 0) cpu::inverse_std(rstd, var, eps);
+  Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
+  if (out.numel() > 0)
+    cpu::channel_normalize(out, x.contiguous(), mean, rstd, contiguous_or_undefined(weight),
+                           contiguous_or_undefined(bias), N, C, spatial);
+  return {out, mean, rstd};
+}
+
+}  // namespace detail
+
+Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
+  return std::get<0>(detail::native_layer_norm(x, normalized_shape, weight, bias, eps));
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  return std::get<0>(detail::native_batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps));
+}
+
+}  // namespace tapeflow

@@ -1,0 +1,95 @@
+// 2-D pooling ops: option checks and output sizes as PyTorch computes them.
+#include "cpu/pool.hpp"
+#include "ops/nn_common.hpp"
+#include "tapeflow/ops/nn.hpp"
+
+namespace tapeflow {
+namespace {
+
+// Input (C, H, W) or (N, C, H, W), floating, with non-empty planes.
+void check_pool_input(const char* op, const Tensor& x) {
+  detail::check_defined(op, x);
+  detail::check_floating(op, x);
+  if (x.dim() != 3 && x.dim() != 4)
+    fail<ShapeError>(op, "expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x.shape());
+  if (x.size(-1) == 0 || x.size(-2) == 0)
+    fail<ShapeError>(op, "expected non-empty spatial dims, got input of shape ", x.shape());
+}
+
+// Output shape: x's leading dims with the last two replaced.
+Shape pooled_shape(const Tensor& x, std::int64_t Ho, std::int64_t Wo) {
+  Shape s = x.shape();
+  s[s.size() - 2] = Ho;
+  s[s.size() - 1] = Wo;
+  return s;
+}
+
+std::int64_t planes_of(const Tensor& x) { return x.numel() / (x.size(-1) * x.size(-2)); }
+
+// PyTorch's pooling_output_shape; in ceil mode the last window must start inside the input
+// or the left padding.
+std::int64_t pooled_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d, bool ceil) {
+  const std::int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0);
+  std::int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  if (ceil && (out - 1) * s >= in + p) --out;
+  return out;
+}
+
+cpu::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride,
+                        IntArrayRef padding, IntArrayRef dilation, bool ceil_mode) {
+  check_pool_input(op, x);
+  const auto k = detail::pair_arg(op, "kernel_size", kernel_size, 1);
+  const auto s = stride.empty() ? k : detail::pair_arg(op, "stride", stride, 1);
+  const auto p = detail::pair_arg(op, "padding", padding, 0);
+  const auto d = detail::pair_arg(op, "dilation", dilation, 1);
+  if (p[0] > k[0] / 2 || p[1] > k[1] / 2)
+    fail<ValueError>(op, "padding ", padding, " must be at most half of kernel_size ", kernel_size);
+  cpu::PoolGeom g{x.size(-2), x.size(-1), k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], 0, 0};
+  g.Ho = pooled_size(g.H, g.kH, g.sH, g.pH, g.dH, ceil_mode);
+  g.Wo = pooled_size(g.W, g.kW, g.sW, g.pW, g.dW, ceil_mode);
+  if (g.Ho < 1 || g.Wo < 1)
+    fail<ShapeError>(op, "input of shape ", x.shape(), " with kernel_size ", kernel_size, ", padding ", padding,
+                     " and dilation ", dilation, " gives an empty output (", g.Ho, ", ", g.Wo, ")");
+  return g;
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride,
+                                                  IntArrayRef padding, IntArrayRef dilation, bool ceil_mode) {
+  const cpu::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
+  const Shape shape = pooled_shape(input, g.Ho, g.Wo);
+  Tensor out = detail::make_tensor(shape, input.dtype(), input.device());
+  Tensor indices = detail::make_tensor(shape, kInt64, input.device());
+  if (out.numel() > 0) cpu::max_pool2d(out, indices, input.contiguous(), planes_of(input), g);
+  return {out, indices};
+}
+
+Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride, IntArrayRef padding,
+                  IntArrayRef dilation, bool ceil_mode) {
+  const cpu::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
+  Tensor out = detail::make_tensor(pooled_shape(input, g.Ho, g.Wo), input.dtype(), input.device());
+  if (out.numel() > 0) cpu::max_pool2d(out, Tensor(), input.contiguous(), planes_of(input), g);
+  return out;
+}
+
+Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride, IntArrayRef padding,
+                  bool ceil_mode, bool count_include_pad) {
+  const std::int64_t one = 1;
+  const cpu::PoolGeom g = pool_geom("avg_pool2d", input, kernel_size, stride, padding, one, ceil_mode);
+  Tensor out = detail::make_tensor(pooled_shape(input, g.Ho, g.Wo), input.dtype(), input.device());
+  if (out.numel() > 0) cpu::avg_pool2d(out, input.contiguous(), planes_of(input), g, count_include_pad);
+  return out;
+}
+
+Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size) {
+  const char* op = "adaptive_avg_pool2d";
+  check_pool_input(op, input);
+  const auto o = detail::pair_arg(op, "output_size", output_size, 0);
+  Tensor out = detail::make_tensor(pooled_shape(input, o[0], o[1]), input.dtype(), input.device());
+  if (out.numel() > 0)
+    cpu::adaptive_avg_pool2d(out, input.contiguous(), planes_of(input), input.size(-2), input.size(-1), o[0], o[1]);
+  return out;
+}
+
+}  // namespace tapeflow
