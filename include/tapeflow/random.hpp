@@ -27,6 +27,9 @@ class Generator {
   Reservation reserve(std::uint64_t n);
   // The next counter a draw would get (seeding resets it to 0).
   std::uint64_t offset() const;
+  // The whole state: save it, and set it back later to replay the same draws.
+  Reservation get_state() const;
+  void set_state(const Reservation& state);
 
  private:
   struct State;

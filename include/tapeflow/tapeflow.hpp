@@ -4,6 +4,8 @@
 #include "tapeflow/device.hpp"
 #include "tapeflow/dtype.hpp"
 #include "tapeflow/error.hpp"
+#include "tapeflow/autograd.hpp"
+#include "tapeflow/autograd_function.hpp"
 #include "tapeflow/io/idx.hpp"
 #include "tapeflow/io/npy.hpp"
 #include "tapeflow/ops/elementwise.hpp"

@@ -3,10 +3,12 @@
 // (shape, strides in elements, offset) of a shared Storage. Copying a Tensor shares it;
 // use clone() for a deep copy. Views (reshape, transpose, slicing...) share storage.
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -222,12 +224,38 @@ class Tensor {
   Tensor softmax(std::int64_t dim) const;
   Tensor log_softmax(std::int64_t dim) const;
 
-  // ---- autograd state (the tape itself arrives with the autograd layer) ----
+  // ---- autograd (see autograd.hpp) ----
   bool requires_grad() const { return checked().requires_grad; }
   Tensor& requires_grad_(bool requires_grad = true);
   Tensor grad() const;  // undefined until a gradient has been accumulated
+  void set_grad(const Tensor& grad) const;  // replaces .grad(); an undefined tensor clears it
+  // False for results of recorded ops; true for tensors created by the user.
+  bool is_leaf() const;
+  // Accumulates d(this)/d(leaves) into their .grad(). `gradient` is required unless this is a
+  // scalar. retain_graph keeps the tape entries for another backward (default: create_graph).
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  // Also keep .grad() for this non-leaf tensor.
+  void retain_grad() const;
+  bool retains_grad() const;
+  // hook(grad) runs when this tensor's gradient is computed; it may return a replacement
+  // (a Tensor of the same shape) or nothing (void / an undefined Tensor). Returns a handle.
+  template <typename F>
+  int register_hook(F&& hook) const {
+    if constexpr (std::is_void_v<std::invoke_result_t<F, const Tensor&>>) {
+      return register_hook_fn([h = std::forward<F>(hook)](const Tensor& g) {
+        h(g);
+        return Tensor();
+      });
+    } else {
+      return register_hook_fn(std::function<Tensor(const Tensor&)>(std::forward<F>(hook)));
+    }
+  }
+  void remove_hook(int handle) const;
+  std::string grad_fn_name() const;  // name of the op that produced this tensor ("" for leaves)
 
  private:
+  int register_hook_fn(std::function<Tensor(const Tensor&)> hook) const;
   const TensorImpl& checked() const {
     if (!impl_) throw ValueError("[Tensor] operation on an undefined tensor");
     return *impl_;

@@ -30,6 +30,17 @@ std::uint64_t Generator::offset() const {
   return state_->offset;
 }
 
+Generator::Reservation Generator::get_state() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return {state_->seed, state_->offset};
+}
+
+void Generator::set_state(const Reservation& s) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->seed = s.seed;
+  state_->offset = s.offset;
+}
+
 Generator::Reservation Generator::reserve(std::uint64_t n) {
   std::lock_guard<std::mutex> lock(state_->mutex);
   const Reservation r{state_->seed, state_->offset};

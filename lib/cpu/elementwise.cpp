@@ -16,6 +16,7 @@ namespace {
 
 const VecTable* choose_table() {
   const char* env = std::getenv("TAPEFLOW_ELEMENTWISE_ISA");
+  if (env != nullptr && *env == '\0') env = nullptr;
   const auto allowed = [env](const char* isa) { return env == nullptr || std::strcmp(env, isa) == 0; };
   if (env != nullptr && std::strcmp(env, "scalar") == 0) return nullptr;
 #if defined(__x86_64__)

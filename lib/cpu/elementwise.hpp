@@ -2,9 +2,12 @@
 // The one elementwise kernel, generic over a functor and its arity:
 //   cpu::map<Out, In...>(f, out, in...)   writes out[i] = f(in...[i]) over out's shape
 // Inputs are broadcast to out's shape (stride 0) and may be any strided views; their C++ types
-// In... must match their dtypes. Contiguous runs go to the vectorised kernel of the best
-// instruction set when f is in the op list (elementwise_ops.hpp) and all types are one
-// floating type; everything else runs a scalar loop. Large work is split across the pool.
+// In... must match their dtypes. When f is in the op list (elementwise_ops.hpp) and all types
+// are one floating type, contiguous runs go to the vectorised kernel of the best instruction set
+// and strided or broadcast rows are gathered into small buffers for it; everything else runs a
+// scalar loop. Large work is split across the pool. All-contiguous same-shape operands skip the
+// strided machinery entirely (the small-tensor path: no coalescing, no allocation).
+#include <algorithm>
 #include <array>
 #include <tuple>
 #include <utility>
@@ -22,22 +25,66 @@ const char* simd_arch_name();
 
 namespace detail_ew {
 
+// Position of F in the vectorised op list for these types, or -1 (scalar loop only).
+template <class F, class Out, class... In>
+constexpr int vec_index() {
+  if constexpr (std::is_floating_point_v<Out> && (std::is_same_v<Out, In> && ...))
+    return index_in<F, VecOps<Out>>::value;
+  else
+    return -1;
+}
+
 // A contiguous run of n elements: vectorised when possible, else a plain loop.
 template <class Out, class... In, class F, std::size_t... I>
 inline void run_contiguous(const F& f, void* out, const std::array<const void*, sizeof...(In)>& in, std::int64_t n,
                            std::index_sequence<I...>) {
-  if constexpr (std::is_floating_point_v<Out> && (std::is_same_v<Out, In> && ...)) {
-    constexpr int idx = index_in<F, VecOps<Out>>::value;
-    if constexpr (idx >= 0) {
-      if (const VecTable* t = g_vec_table) {
-        t->template get<Out>().fns[idx](&f, out, in.data(), n);
-        return;
-      }
+  constexpr int idx = vec_index<F, Out, In...>();
+  if constexpr (idx >= 0) {
+    if (const VecTable* t = g_vec_table) {
+      t->template get<Out>().fns[idx](&f, out, in.data(), n);
+      return;
     }
   }
   Out* o = static_cast<Out*>(out);
   const std::tuple<const In*...> p{static_cast<const In*>(in[I])...};
   for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<Out>(f(std::get<I>(p)[i]...));
+}
+
+// A strided row of a vectorised op: chunks of it are gathered into small contiguous buffers
+// (broadcast values are repeated once), computed by the vectorised kernel and scattered back,
+// so that transposed, stepped and broadcast operands still get the vector math.
+template <class Out, class... In, class F, std::size_t... I>
+inline void run_gathered_row(const F& f, const std::array<char*, sizeof...(In) + 1>& p,
+                             const std::array<std::int64_t, sizeof...(In) + 1>& s, std::int64_t n,
+                             std::index_sequence<I...> seq) {
+  constexpr std::size_t N = sizeof...(In);
+  constexpr std::int64_t kChunk = 256;
+  constexpr std::int64_t es = sizeof(Out);  // all operands have this type here
+  alignas(64) Out buf[N + 1][kChunk];
+  for (std::size_t k = 0; k < N; ++k)
+    if (s[k + 1] == 0)
+      for (std::int64_t j = 0; j < std::min(kChunk, n); ++j) buf[k][j] = *reinterpret_cast<const Out*>(p[k + 1]);
+  for (std::int64_t done = 0; done < n; done += kChunk) {
+    const std::int64_t m = std::min(kChunk, n - done);
+    std::array<const void*, N> in;
+    for (std::size_t k = 0; k < N; ++k) {
+      const char* src = p[k + 1] + done * s[k + 1];
+      if (s[k + 1] == es) {
+        in[k] = src;
+      } else {
+        if (s[k + 1] != 0)
+          for (std::int64_t j = 0; j < m; ++j) buf[k][j] = *reinterpret_cast<const Out*>(src + j * s[k + 1]);
+        in[k] = buf[k];
+      }
+    }
+    char* dst = p[0] + done * s[0];
+    if (s[0] == es) {
+      run_contiguous<Out, In...>(f, dst, in, m, seq);
+    } else {
+      run_contiguous<Out, In...>(f, buf[N], in, m, seq);
+      for (std::int64_t j = 0; j < m; ++j) *reinterpret_cast<Out*>(dst + j * s[0]) = buf[N][j];
+    }
+  }
 }
 
 template <class Out, class... In, class F, std::size_t... I>
@@ -47,6 +94,12 @@ inline void run_strided(const F& f, const std::array<char*, sizeof...(In) + 1>& 
   if (s[0] == sizeof(Out) && ((s[I + 1] == sizeof(In)) && ...)) {
     run_contiguous<Out, In...>(f, p[0], {p[I + 1]...}, n, seq);
     return;
+  }
+  if constexpr (vec_index<F, Out, In...>() >= 0) {
+    if (n >= 16 && g_vec_table != nullptr) {
+      run_gathered_row<Out, In...>(f, p, s, n, seq);
+      return;
+    }
   }
   char* o = p[0];
   std::array<const char*, sizeof...(In)> q{p[I + 1]...};

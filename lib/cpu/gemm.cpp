@@ -225,7 +225,7 @@ void set_blas_threads(int n) {
 
 void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a_in,
           const GemmOperand& b_in, Scalar beta, const GemmOperand& c_in, GemmBatch batch) {
-  batch.coalesce();
+  if (!batch.sizes.empty()) batch.coalesce();
   if (m == 0 || n == 0 || batch.count() == 0) return;
   GemmOperand a = a_in, b = b_in, c = c_in;
   // A column-major C is computed as C^T = B^T @ A^T, which BLAS then sees row-major.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/parallel.hpp"
 
@@ -75,15 +76,19 @@ void channel_moments(const Tensor& mean, const Tensor& var, const Tensor& x, std
     const T* in = x.data_ptr<T>();
     T *mu = mean.data_ptr<T>(), *va = var.data_ptr<T>();
     const double count = static_cast<double>(N * S);
+    // A task owns a block of channels and walks the batch in memory order, so small S (e.g.
+    // (N, C) inputs) reads contiguous runs instead of striding through the whole tensor.
     detail::parallel_for(0, C, grain_for(N * S), [&](std::int64_t cb, std::int64_t ce) {
+      std::vector<double> m(static_cast<std::size_t>(ce - cb), 0.0), q(m.size(), 0.0);
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t c = cb; c < ce; ++c) m[static_cast<std::size_t>(c - cb)] += sum(in + (n * C + c) * S, S);
+      for (double& v : m) v /= count;
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t c = cb; c < ce; ++c)
+          q[static_cast<std::size_t>(c - cb)] += sum_sq_dev(in + (n * C + c) * S, S, m[static_cast<std::size_t>(c - cb)]);
       for (std::int64_t c = cb; c < ce; ++c) {
-        double s = 0;
-        for (std::int64_t n = 0; n < N; ++n) s += sum(in + (n * C + c) * S, S);
-        const double m = s / count;
-        double q = 0;
-        for (std::int64_t n = 0; n < N; ++n) q += sum_sq_dev(in + (n * C + c) * S, S, m);
-        mu[c] = static_cast<T>(m);
-        va[c] = static_cast<T>(q / count);
+        mu[c] = static_cast<T>(m[static_cast<std::size_t>(c - cb)]);
+        va[c] = static_cast<T>(q[static_cast<std::size_t>(c - cb)] / count);
       }
     });
   });

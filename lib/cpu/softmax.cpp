@@ -6,24 +6,61 @@
 #include <cmath>
 #include <limits>
 
+#include <xsimd/xsimd.hpp>
+
 #include "core/parallel.hpp"
 
 namespace tapeflow::cpu {
 namespace {
 
-// One contiguous row of n elements.
+// exp is the cost: it runs on xsimd batches of the baseline instruction set (the library's
+// per-ISA dispatch may take this kernel over later); max and sums use several lanes too.
+template <typename T>
+using Batch = xsimd::batch<T>;
+
+template <typename T>
+T row_max(const T* x, std::int64_t n) {
+  constexpr std::int64_t L = Batch<T>::size;
+  T mx = -std::numeric_limits<T>::infinity();
+  std::int64_t i = 0;
+  if (n >= L) {
+    Batch<T> m = Batch<T>::load_unaligned(x);
+    for (i = L; i + L <= n; i += L) m = xsimd::max(m, Batch<T>::load_unaligned(x + i));
+    alignas(64) T lanes[L];
+    m.store_aligned(lanes);
+    for (T v : lanes) mx = v > mx ? v : mx;
+  }
+  for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;  // a NaN is not the max, but poisons the sum
+  return mx;
+}
+
+// y[i] = exp(x[i] - m[i]) (m[i] = m[0] for all i when Broadcast); returns the sum of y.
+template <typename T, bool Broadcast>
+T exp_shifted(const T* x, const T* m, T* y, std::int64_t n) {
+  constexpr std::int64_t L = Batch<T>::size;
+  Batch<T> acc(T(0));
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    const Batch<T> mi = Broadcast ? Batch<T>(m[0]) : Batch<T>::load_unaligned(m + i);
+    const Batch<T> e = xsimd::exp(Batch<T>::load_unaligned(x + i) - mi);
+    e.store_unaligned(y + i);
+    acc += e;
+  }
+  T sum = xsimd::hadd(acc);
+  for (; i < n; ++i) sum += (y[i] = std::exp(x[i] - m[Broadcast ? 0 : i]));
+  return sum;
+}
+
+// One contiguous row of n elements. log_softmax stores exp in y as scratch before overwriting.
 template <typename T, bool Log>
 void softmax_row(const T* x, T* y, std::int64_t n) {
-  T mx = -std::numeric_limits<T>::infinity();
-  for (std::int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;  // a NaN propagates below
-  T sum = 0;
+  const T mx = row_max(x, n);
+  const T sum = exp_shifted<T, true>(x, &mx, y, n);
   if constexpr (Log) {
-    for (std::int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
     // (x - max) - log(sum), not x - (max + log(sum)): the latter rounds at the scale of max.
     const T lse = std::log(sum);
     for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - mx) - lse;
   } else {
-    for (std::int64_t i = 0; i < n; ++i) sum += (y[i] = std::exp(x[i] - mx));
     const T scale = T(1) / sum;
     for (std::int64_t i = 0; i < n; ++i) y[i] *= scale;
   }
@@ -42,14 +79,11 @@ void softmax_columns(const T* x, T* y, std::int64_t n, std::int64_t inner, std::
     const T* r = x + k * inner + j0;
     for (std::int64_t j = 0; j < w; ++j) mx[j] = r[j] > mx[j] ? r[j] : mx[j];
   }
+  T e[kBlock];
   for (std::int64_t k = 0; k < n; ++k) {
-    const T* r = x + k * inner + j0;
     T* o = y + k * inner + j0;
-    for (std::int64_t j = 0; j < w; ++j) {
-      const T e = std::exp(r[j] - mx[j]);
-      sum[j] += e;
-      if constexpr (!Log) o[j] = e;
-    }
+    exp_shifted<T, false>(x + k * inner + j0, mx, Log ? e : o, w);
+    for (std::int64_t j = 0; j < w; ++j) sum[j] += Log ? e[j] : o[j];
   }
   for (std::int64_t j = 0; j < w; ++j) sum[j] = Log ? std::log(sum[j]) : T(1) / sum[j];
   for (std::int64_t k = 0; k < n; ++k) {

@@ -31,7 +31,7 @@ constexpr bool can_cast(DType from, DType to) {
   return true;
 }
 
-// A Scalar's value as the exact kind the dtype dt needs (for error messages and scaling).
+// Whether an alpha is exactly 1 (then the plain, vectorised add/sub functors apply).
 inline bool scalar_is_one(Scalar s) { return s.is_floating_point() ? s.to_double() == 1.0 : s.to_int() == 1; }
 
 inline void check_unary(const char* op, const Tensor& x) { detail::check_defined(op, x); }

@@ -43,7 +43,9 @@ void check_dims(const char* op, const Tensor& a, const Tensor& b, std::int64_t n
 // operands anyway, so it takes any layout.
 Tensor gemm_ready(const Tensor& t) {
   if (!is_floating_point(t.dtype()) || t.numel() == 0) return t;
-  if (cpu::blas_layout(t.size(-2), t.size(-1), t.stride(-2), t.stride(-1)).ok) return t;
+  const Shape &sz = t.shape(), &st = t.strides();
+  const std::size_t nd = sz.size();
+  if (cpu::blas_layout(sz[nd - 2], sz[nd - 1], st[nd - 2], st[nd - 1]).ok) return t;
   detail::g_linalg_operand_copies.fetch_add(1, std::memory_order_relaxed);
   return t.contiguous();
 }
@@ -65,12 +67,18 @@ void run_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, Scalar 
   const Tensor a = gemm_ready(a_in), b = gemm_ready(b_in);
   const std::size_t bd = static_cast<std::size_t>(out.dim()) - 2;
   cpu::GemmBatch batch;
-  batch.sizes = Shape(IntArrayRef(out.shape().data(), bd));
-  batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
-  const cpu::GemmOperand ga{a.data_ptr(), a.stride(-2), a.stride(-1)};
-  const cpu::GemmOperand gb{b.data_ptr(), b.stride(-2), b.stride(-1)};
-  const cpu::GemmOperand gc{out.data_ptr(), out.stride(-2), out.stride(-1)};
-  cpu::gemm(out.dtype(), out.size(-2), out.size(-1), a.size(-1), alpha, ga, gb, beta, gc, std::move(batch));
+  if (bd > 0) {
+    batch.sizes = Shape(IntArrayRef(out.shape().data(), bd));
+    batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
+  }
+  // The last two sizes/strides of t, read directly (this runs on every tiny matmul).
+  auto operand = [](const Tensor& t) {
+    const std::size_t n = t.shape().size();
+    return cpu::GemmOperand{t.data_ptr(), t.strides()[n - 2], t.strides()[n - 1]};
+  };
+  const Shape& os = out.shape();
+  cpu::gemm(out.dtype(), os[bd], os[bd + 1], a.shape().back(), alpha, operand(a), operand(b), beta, operand(out),
+            std::move(batch));
 }
 
 // Broadcast of the batch dims of a (..., n, k) and b (..., k, m); a0/b0 name the user's operands.
@@ -114,6 +122,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
   const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
   Tensor out = batched_product("matmul", a2, b2, a, b);
+  if (a.dim() > 1 && b.dim() > 1) return out;
   Shape shape(IntArrayRef(out.shape().data(), out.shape().size() - 2));
   if (a.dim() > 1) shape.push_back(a2.size(-2));
   if (b.dim() > 1) shape.push_back(b2.size(-1));

@@ -163,6 +163,14 @@ TEST_CASE("unary ops match float64 references on every dtype and layout") {
         for (double v : values(x)) want.push_back(row.ref(v));
         check_values(y, want, tol_for(rt), row.name);
       }
+      // Long strided rows (gathered into buffers for the vector kernels).
+      const Tensor big = make(sample(40 * 51, row.lo, row.hi, dt, 9), {40, 51}, dt);
+      for (const Tensor& x : {big.t(), big.index({Slice(), Slice(1, std::nullopt, 3)}), big.t().index({Slice(2, 3)}).expand({5, 40})}) {
+        std::vector<double> want;
+        for (double v : values(x)) want.push_back(row.ref(v));
+        INFO(row.name << " on " << dtype_name(dt) << ", long strided rows " << x.shape());
+        check_values(row.op(x), want, tol_for(rt), row.name);
+      }
       // Long contiguous runs: every vector tail length, and work split across threads.
       for (std::int64_t n : {1, 3, 15, 16, 17, 31, 33, 100, 70001}) {
         if (n > 100 && dt != kFloat32) continue;
@@ -359,6 +367,14 @@ TEST_CASE("binary ops match float64 references on every dtype and layout") {
         REQUIRE(y.dtype() == rt);
         REQUIRE(y.shape() == shape);
         check_values(y, want, tol_for(rt), row.name);
+      }
+      {  // long strided rows on both sides
+        const Tensor a2 = make(sample(40 * 51, row.alo, row.ahi, dt, 21), {40, 51}, dt);
+        const Tensor b2 = make(sample(51 * 80, row.blo, row.bhi, dt, 22), {51, 80}, dt);
+        const Tensor av = a2.t(), bv = b2.index({Slice(), Slice(0, std::nullopt, 2)});
+        Shape shape;
+        INFO(row.name << " on " << dtype_name(dt) << ", long strided rows");
+        check_values(row.op(av, bv), binary_ref(av, bv, row.ref, shape), tol_for(rt), row.name);
       }
       for (std::int64_t n : {1, 5, 16, 33, 70001}) {
         if (n > 100 && dt != kFloat32) continue;
@@ -748,4 +764,37 @@ TEST_CASE("large tensors split across threads give the same result as one thread
     for (double v : values(a)) w.push_back(2 * v);
     return w;
   }(), 0, "strided large");
+}
+
+TEST_CASE("broadcast operands inside long rows (0-d tensors, columns)") {
+  for (DType dt : kFloating) {
+    const std::int64_t n = 1037;
+    const Tensor x = make(sample(static_cast<std::size_t>(3 * n), -3, 3, dt, 31), {3, n}, dt);
+    const Tensor col = make({0.5, -2.0, 4.0}, {3, 1}, dt);
+    const Tensor s0 = make({1.5}, {}, dt);
+    const std::vector<double> xv = values(x);
+    std::vector<double> want_col, want_rsub, want_pow;
+    for (std::size_t i = 0; i < xv.size(); ++i) {
+      const double c = i / static_cast<std::size_t>(n) == 0 ? 0.5 : i / static_cast<std::size_t>(n) == 1 ? -2.0 : 4.0;
+      want_col.push_back(xv[i] * c);
+      want_rsub.push_back(1.5 - xv[i]);
+      want_pow.push_back(std::pow(1.5, xv[i]));
+    }
+    INFO(dtype_name(dt));
+    check_values(x * col, want_col, tol_for(dt), "x * column");
+    check_values(col * x, want_col, tol_for(dt), "column * x");
+    check_values(s0 - x, want_rsub, tol_for(dt), "0-d - x");
+    check_values(pow(s0, x), want_pow, 4 * tol_for(dt), "pow(0-d, x)");
+    Tensor out_t = empty({n, 3}, dt).t();  // strided destination: results scattered back
+    mul_out(out_t, x, col);
+    check_values(out_t, want_col, tol_for(dt), "mul_out into transposed out");
+    Tensor self_t = x.t().contiguous().t();
+    self_t.mul_(col);
+    check_values(self_t, want_col, tol_for(dt), "mul_ on transposed self");
+    check_values(maximum(x, s0.expand({1, 1})), [&] {
+      std::vector<double> w;
+      for (double v : xv) w.push_back(std::max(v, 1.5));
+      return w;
+    }(), 0, "maximum with broadcast 0-d");
+  }
 }

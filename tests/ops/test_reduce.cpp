@@ -464,6 +464,15 @@ TEST_CASE("all and any") {
   REQUIRE(all(tensor({true, true})).dtype() == kBool);
   REQUIRE_FALSE(tensor({true, false}).all().item<bool>());
   REQUIRE(tensor({false, true}).any().item<bool>());
+  // Large enough to be cut into chunks whose bool partials are written by several threads.
+  Tensor big = zeros({1 << 20}, kBool);
+  REQUIRE_FALSE(big.any().item<bool>());
+  REQUIRE_FALSE(amax(big).item<bool>());
+  big.narrow(0, 999999, 1).fill_(true);
+  REQUIRE(big.any().item<bool>());
+  REQUIRE(amax(big).item<bool>());
+  REQUIRE_FALSE(big.all().item<bool>());
+  REQUIRE(values_of(any(big.reshape({4, 262144}).t().contiguous().t())) == Vec{1});
   for (DType dt : kAll) {
     Tensor x = ones({300, 200}, dt).transpose(0, 1);
     REQUIRE(x.all().item<bool>());

@@ -1,0 +1,166 @@
+// The per-thread tape: grad mode, recording, pruning of unreachable entries.
+#include "autograd/tape.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "tapeflow/creation.hpp"
+#include "tapeflow/ops/reduce.hpp"
+
+namespace tapeflow {
+namespace {
+thread_local bool t_grad_enabled = true;
+std::atomic<bool> g_anomaly{false};
+}  // namespace
+
+bool GradMode::is_enabled() { return t_grad_enabled; }
+void GradMode::set_enabled(bool enabled) { t_grad_enabled = enabled; }
+
+void set_detect_anomaly(bool enabled) { g_anomaly.store(enabled); }
+bool is_anomaly_enabled() { return g_anomaly.load(); }
+
+namespace autograd {
+namespace {
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::set<std::string>& registry() {
+  static std::set<std::string>* r = new std::set<std::string>();  // used during static init
+  return *r;
+}
+std::atomic<bool> g_strict{false};
+}  // namespace
+
+bool register_ops(std::initializer_list<const char*> names) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  for (const char* n : names) registry().insert(n);
+  return true;
+}
+
+std::vector<std::string> differentiable_ops() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  return {registry().begin(), registry().end()};
+}
+
+void set_strict_registry(bool strict) { g_strict.store(strict); }
+
+static void check_registered(const char* name) {
+  if (!g_strict.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  if (!registry().count(name))
+    fail<Error>("autograd", "op '", name, "' records on the tape but is not registered with register_ops()");
+}
+
+Tape& tape() {
+  thread_local Tape t;
+  return t;
+}
+
+std::size_t tape_size() {
+  std::size_t n = 0;
+  for (const auto& e : tape().entries)
+    if (e && !e->released) ++n;
+  return n;
+}
+
+AutogradMeta& meta(TensorImpl& impl) {
+  if (!impl.autograd) impl.autograd = std::make_shared<AutogradMeta>();
+  return *impl.autograd;
+}
+
+Tensor BackwardArgs::grad(std::size_t i) const {
+  if (i < grad_outputs.size() && grad_outputs[i].defined()) return grad_outputs[i];
+  const Tensor& out = outputs.at(i);
+  return zeros_like(out);
+}
+
+void Entry::release() {
+  released = true;
+  inputs.clear();
+  inputs.shrink_to_fit();
+  saved.clear();
+  backward = nullptr;
+}
+
+bool Entry::outputs_alive() const {
+  for (const auto& o : outputs)
+    if (!o.expired()) return true;
+  return false;
+}
+
+void Tape::compact() {
+  if (walking > 0) return;
+  // Reverse order: releasing a late entry frees its inputs, which may leave the entries that
+  // produced them with no live outputs; those come earlier and are visited next.
+  for (std::size_t i = entries.size(); i-- > 0;) {
+    Entry* e = entries[i].get();
+    if (e && !e->released && e->pins == 0 && !e->outputs_alive()) e->release();
+  }
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (entries[i] && !(entries[i]->released && entries[i]->pins == 0)) entries[w++] = std::move(entries[i]);
+  entries.resize(w);
+  prune_at = std::max<std::size_t>(4096, 2 * w);
+}
+
+bool should_record_list(const std::vector<Tensor>& ts) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor& t : ts)
+    if (tracked(t)) return true;
+  return false;
+}
+
+void record(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs, BackwardFn backward,
+            const std::vector<Tensor>& saved) {
+  check_registered(name);
+  record_custom(name, std::move(inputs), outputs, std::move(backward), saved);
+}
+
+void record_custom(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs,
+                   BackwardFn backward, const std::vector<Tensor>& saved) {
+  Tape& tp = tape();
+  auto e = std::make_shared<Entry>();
+  e->name = name;
+  e->seq = tp.next_seq++;
+  e->input_needs_grad.reserve(inputs.size());
+  for (const Tensor& in : inputs) e->input_needs_grad.push_back(tracked(in));
+  e->inputs = std::move(inputs);
+  e->outputs.reserve(outputs.size());
+  e->output_keys.reserve(outputs.size());
+  for (const Tensor& out : outputs) {
+    TensorImpl& impl = *out.impl();
+    impl.requires_grad = true;
+    AutogradMeta& m = meta(impl);
+    m.grad_fn = e;
+    m.is_output = true;
+    e->outputs.push_back(out.impl_ptr());
+    e->output_keys.push_back(&impl);
+  }
+  e->saved.reserve(saved.size());
+  for (const Tensor& s : saved) e->saved.emplace_back(s, s.impl()->storage->version());
+  e->backward = std::move(backward);
+  tp.entries.push_back(std::move(e));
+  if (tp.entries.size() >= tp.prune_at) tp.compact();
+}
+
+void check_inplace(const char* op, const Tensor& t) {
+  if (GradMode::is_enabled() && t.requires_grad() && t.is_leaf())
+    fail<Error>(op, "a leaf tensor that requires grad is being used in an in-place operation; "
+                    "wrap the update in NoGradGuard");
+}
+
+Tensor sum_to(const Tensor& grad, IntArrayRef shape) {
+  if (grad.shape() == shape) return grad;
+  const std::int64_t lead = grad.dim() - static_cast<std::int64_t>(shape.size());
+  std::vector<std::int64_t> dims;
+  for (std::int64_t d = 0; d < grad.dim(); ++d)
+    if (d < lead || (shape[static_cast<std::size_t>(d - lead)] == 1 && grad.size(d) != 1)) dims.push_back(d);
+  Tensor r = dims.empty() ? grad : tapeflow::sum(grad, dims, /*keepdim=*/true);
+  return r.reshape(shape);
+}
+
+}  // namespace autograd
+}  // namespace tapeflow

@@ -1,0 +1,105 @@
+#pragma once
+// The gradient tape's internals: entries, the per-thread tape, and record(), which every
+// differentiable op calls after computing its outputs:
+//
+//   if (autograd::should_record(a, b))
+//     autograd::record("mul", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
+//       return autograd::Grads{g.needs(0) ? g.grad() * b : Tensor(), g.needs(1) ? g.grad() * a : Tensor()};
+//     }, /*saved=*/{a, b});
+//
+// Backward functions are written with public ops, so they run on every backend and are
+// themselves recorded when create_graph is on (higher-order gradients).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "tapeflow/autograd.hpp"
+
+namespace tapeflow {
+namespace autograd {
+
+struct Entry;
+using Grads = std::vector<Tensor>;
+
+// What a backward function receives.
+struct BackwardArgs {
+  const std::vector<Tensor>& grad_outputs;  // undefined where an output received no gradient
+  const std::vector<Tensor>& outputs;       // the op's outputs (undefined if already freed)
+  const std::vector<bool>& needs_input_grad;
+  bool needs(std::size_t i) const { return i < needs_input_grad.size() && needs_input_grad[i]; }
+  // Gradient of output i; zeros of the output's shape when it received none (multi-output ops).
+  Tensor grad(std::size_t i = 0) const;
+};
+using BackwardFn = std::function<Grads(const BackwardArgs&)>;
+
+struct Entry {
+  const char* name = "";
+  std::uint64_t seq = 0;
+  std::vector<Tensor> inputs;                          // held strongly
+  std::vector<bool> input_needs_grad;
+  std::vector<std::weak_ptr<TensorImpl>> outputs;      // held weakly
+  std::vector<TensorImpl*> output_keys;                // identity of the outputs
+  std::vector<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
+  BackwardFn backward;
+  int pins = 0;           // persistent GradientTapes / retained graphs that keep it
+  bool released = false;  // backward ran without retain_graph, or pruned
+
+  void release();
+  bool outputs_alive() const;
+};
+
+}  // namespace autograd
+
+// Per-tensor autograd state, created on first need (TensorImpl::autograd).
+struct AutogradMeta {
+  std::weak_ptr<autograd::Entry> grad_fn;  // the entry that produced this tensor
+  bool is_output = false;                  // produced by a recorded op: not a leaf
+  bool retains_grad = false;
+  int watch_count = 0;                     // GradientTapes watching this tensor
+  int next_hook_id = 0;
+  std::vector<std::pair<int, std::function<Tensor(const Tensor&)>>> hooks;
+};
+
+namespace autograd {
+
+AutogradMeta& meta(TensorImpl& impl);  // creates it if missing
+inline bool tracked(const Tensor& t) {
+  const TensorImpl* i = t.impl();
+  return i && (i->requires_grad || (i->autograd && i->autograd->watch_count > 0));
+}
+// True when grad mode is on and any argument is tracked. Cheap when nothing requires grad.
+template <typename... Ts>
+bool should_record(const Ts&... ts) {
+  return GradMode::is_enabled() && (... || tracked(ts));
+}
+bool should_record_list(const std::vector<Tensor>& ts);
+
+// Appends an entry; marks outputs as requiring grad and produced by it. `saved` are tensors the
+// backward reads: modifying one in place before backward makes backward throw.
+void record(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs, BackwardFn backward,
+            const std::vector<Tensor>& saved = {});
+
+// The same for user-defined functions (autograd_function.hpp): not checked against the registry.
+void record_custom(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs,
+                   BackwardFn backward, const std::vector<Tensor>& saved = {});
+
+// For in-place ops: throws if t is a leaf that requires grad while grad mode is on.
+void check_inplace(const char* op, const Tensor& t);
+
+// The calling thread's tape.
+struct Tape {
+  std::vector<std::shared_ptr<Entry>> entries;
+  std::uint64_t next_seq = 1;
+  std::size_t prune_at = 4096;
+  int walking = 0;  // backward passes in progress: no compaction meanwhile
+  void compact();   // drops released entries and those whose outputs are all gone
+};
+Tape& tape();
+
+// Reduces a broadcast gradient back to `shape` (sums the broadcast dims).
+Tensor sum_to(const Tensor& grad, IntArrayRef shape);
+
+}  // namespace autograd
+}  // namespace tapeflow
