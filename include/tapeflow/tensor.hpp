@@ -197,10 +197,9 @@ class Tensor {
   std::pair<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
   Tensor argmax(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor argmin(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
-  Tensor var(std::int64_t correction = 1) const;
-  Tensor var(IntArrayRef dims, std::int64_t correction = 1, bool keepdim = false) const;
-  Tensor std(std::int64_t correction = 1) const;
-  Tensor std(IntArrayRef dims, std::int64_t correction = 1, bool keepdim = false) const;
+  // dims empty = all dims. (No var(int correction) overload: x.var({1}) must mean dim 1.)
+  Tensor var(IntArrayRef dims = {}, std::int64_t correction = 1, bool keepdim = false) const;
+  Tensor std(IntArrayRef dims = {}, std::int64_t correction = 1, bool keepdim = false) const;
   Tensor logsumexp(IntArrayRef dims, bool keepdim = false) const;
   Tensor norm(Scalar p = 2) const;
   Tensor norm(Scalar p, IntArrayRef dims, bool keepdim = false) const;

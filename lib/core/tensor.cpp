@@ -1,6 +1,7 @@
 // Tensor metadata, conversion and copies.
 #include <sstream>
 
+#include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "tapeflow/creation.hpp"
@@ -73,10 +74,26 @@ Scalar Tensor::item() const {
   return dispatch(dtype(), [&]<typename T>() { return Scalar(*static_cast<const T*>(checked().data())); });
 }
 
+namespace {
+const bool kCopyOpsRegistered = autograd::register_ops({"to", "clone"});
+
+// A copy is differentiable unless it lands in a non-floating dtype: the gradient goes back cast to
+// the input's dtype and device (clone and contiguous: the identity).
+void record_copy(const Tensor& in, const Tensor& out) {
+  if (!autograd::should_record(in) || !out.is_floating_point()) return;
+  const bool same = in.dtype() == out.dtype() && in.device() == out.device();
+  autograd::record(same ? "clone" : "to", {in}, {out},
+                   [dt = in.dtype(), dev = in.device()](const autograd::BackwardArgs& g) {
+                     return autograd::Grads{g.grad().to(dev, dt)};
+                   });
+}
+}  // namespace
+
 Tensor Tensor::to(DType dt, bool copy) const {
   if (dt == dtype() && !copy) return *this;
   Tensor out = detail::make_tensor(shape(), dt, device());
   cpu::copy(out, *this);
+  record_copy(*this, out);
   return out;
 }
 
@@ -86,6 +103,7 @@ Tensor Tensor::to(Device dev, DType dt, bool copy) const {
   if (dev == device()) return to(dt, copy);
   Tensor out = detail::make_tensor(shape(), dt, dev);  // throws DeviceError without a CUDA backend
   cpu::copy(out, *this);
+  record_copy(*this, out);
   return out;
 }
 
@@ -98,20 +116,35 @@ Tensor Tensor::detach() const {
   return detail::make_view(*this, t.sizes, t.strides, t.offset);
 }
 
+namespace {
+// Overwriting in place: the old values get a zero gradient (PyTorch), copy_'s source the gradient.
+const bool kOverwriteOpsRegistered = autograd::register_ops({"copy_", "fill_"});
+}  // namespace
+
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_defined("copy_", src, "source");
   detail::check_same_device("copy_", *this, src);
   const Shape b = broadcast_shapes("copy_", shape(), src.shape());
   if (!(b == shape()))
     fail<ShapeError>("copy_", "source of shape ", src.shape(), " cannot be broadcast to destination ", shape());
+  autograd::check_inplace("copy_", *this);
   cpu::copy(*this, src);
   impl_->storage->bump_version();
+  if (is_floating_point() && autograd::should_record(*this, src))  // broadcast and dtype: undone by the engine
+    autograd::record("copy_", {*this, src}, {*this}, [](const autograd::BackwardArgs& g) {
+      return autograd::Grads{g.needs(0) ? zeros_like(g.grad()) : Tensor(), g.needs(1) ? g.grad() : Tensor()};
+    });
   return *this;
 }
 
 Tensor& Tensor::fill_(Scalar value) {
+  autograd::check_inplace("fill_", *this);
   cpu::fill(*this, value);
   checked().storage->bump_version();
+  if (autograd::should_record(*this))
+    autograd::record("fill_", {*this}, {*this}, [](const autograd::BackwardArgs& g) {
+      return autograd::Grads{zeros_like(g.grad())};
+    });
   return *this;
 }
 

@@ -79,6 +79,11 @@ void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64
                 C, i(ldc));
 }
 
+// Same rule as linalg's set_blas_threads (lib/cpu/gemm.cpp): only touch OpenBLAS when needed.
+void blas_threads(int n) {
+  if (openblas_get_num_threads() != n) openblas_set_num_threads(n);
+}
+
 // Column blocks of about this many bytes keep im2col's output in L2 while GEMM packs it.
 constexpr std::int64_t kColBlockBytes = std::int64_t(1) << 20;
 // Below this many flops the pool costs more than it saves.
@@ -148,13 +153,13 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
     const int threads = detail::in_parallel_region() ? 1 : get_num_threads();
     const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
     if (threads > 1 && tasks >= threads && flops >= kParallelFlops) {
-      openblas_set_num_threads(1);  // our pool owns the cores
+      blas_threads(1);  // our pool owns the cores
       detail::parallel_for(0, tasks, 1, [&](std::int64_t tb, std::int64_t te) {
         std::vector<T> col(static_cast<std::size_t>(col_size));
         for (std::int64_t t = tb; t < te; ++t) run(t, col.data());
       });
     } else {
-      openblas_set_num_threads(threads);  // GEMMs run alone: let OpenBLAS use the cores
+      blas_threads(threads);  // GEMMs run alone: let OpenBLAS use the cores
       std::vector<T> col(static_cast<std::size_t>(col_size));
       for (std::int64_t t = 0; t < tasks; ++t) run(t, col.data());
     }

@@ -2,9 +2,11 @@
 // Shared plumbing of the elementwise ops (lib/ops/elementwise_*.cpp): input checks, dtype rules,
 // destinations for in-place and out= results, and runners that turn "a functor per dtype" into
 // a kernel call. Internal to the library.
+#include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "cpu/elementwise.hpp"
+#include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
 
 namespace tapeflow::ew {
@@ -19,7 +21,13 @@ decltype(auto) dispatch_types(DType dt, const char* op, Fn&& fn) {
   else return dispatch_floating(dt, op, fn);
 }
 
-inline Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : t.to(dt); }
+// Kernel operands converted to the computation dtype: a forward step, never recorded (the op
+// records itself as a whole).
+inline Tensor as_dtype(const Tensor& t, DType dt) {
+  if (t.dtype() == dt) return t;
+  NoGradGuard no_grad;
+  return t.to(dt);
+}
 
 // Floating functions (exp, sqrt, div...) of integer or bool inputs give float32.
 constexpr DType float_result(DType dt) { return is_floating_point(dt) ? dt : kFloat32; }
@@ -75,6 +83,54 @@ void write_to(const Tensor& dst, IntArrayRef shape, DType result, K&& kernel) {
   }
   dst.impl()->storage->bump_version();
 }
+
+// ---- autograd ----
+
+// out= functions do not support autograd (as in PyTorch): the result could not be tracked.
+template <class... Ts>
+void reject_autograd_out(const char* op, const Ts&... ts) {
+  if (autograd::should_record(ts...))
+    fail<Error>(op, "functions with out= arguments don't support automatic differentiation, but one of the "
+                "arguments requires grad; call the out-of-place form, or run it under NoGradGuard");
+}
+
+// What a backward reads of an output goes in `saved` as a view: it shares the output's storage
+// (and so its version counter) without keeping the output itself alive, so the entry can still
+// be pruned when the output is dropped.
+inline Tensor output_view(const Tensor& out) { return out.detach(); }
+
+// g * s, skipping the multiplication when s is 1 (and negating when it is -1).
+inline Tensor scale_grad(const Tensor& g, Scalar s) {
+  if (scalar_is_one(s)) return g;
+  if (s.to_double() == -1.0) return neg(g);
+  return g * s;
+}
+
+// What a one-input op's backward reads besides the gradient.
+enum class Saves { Nothing, Input, Output, Both };
+
+// Records out = op(x) with the backward f(g, x, out) -> dL/dx, where x is undefined unless
+// saved. Written with public ops, so it is itself differentiable (higher-order gradients).
+template <class F>
+void record_unary(const char* name, const Tensor& x, const Tensor& out, Saves s, F f) {
+  const bool in = s == Saves::Input || s == Saves::Both, o = s == Saves::Output || s == Saves::Both;
+  std::vector<Tensor> saved;
+  if (in) saved.push_back(x);
+  if (o) saved.push_back(output_view(out));
+  autograd::record(
+      name, {x}, {out},
+      [xs = in ? x : Tensor(), f](const autograd::BackwardArgs& a) {
+        return autograd::Grads{f(a.grad(), xs, a.outputs[0])};
+      },
+      saved);
+}
+
+// Whether two tensors share memory (an in-place op whose operand is self, or a view of it).
+inline bool same_storage(const Tensor& a, const Tensor& b) { return a.impl()->storage == b.impl()->storage; }
+
+// A copy of t taken before an in-place op overwrites it, for a backward that reads the old
+// value. Made with a recorded op so that, under create_graph, the copy stays part of the graph.
+inline Tensor value_before_inplace(const Tensor& t) { return mul(t, Scalar(1)); }
 
 // ---- runners: make.template operator()<T>() returns the functor for element type T ----
 

@@ -7,6 +7,9 @@
 namespace tapeflow {
 namespace {
 
+// Comparisons, logic and predicates never record: their results are bool.
+const bool kRegistered = autograd::register_ops({"where", "masked_fill", "masked_fill_"});
+
 template <class F>
 Tensor compare(const char* op, const Tensor& a, const Tensor& b) {
   return ew::predicate2(op, a, b, promote_types(a.dtype(), b.dtype()), []<typename T>() { return F{}; });
@@ -87,6 +90,7 @@ Tensor isinf(const Tensor& x) { return predicate<cpu::IsInf>("isinf", x); }
 Tensor isfinite(const Tensor& x) { return predicate<cpu::IsFinite>("isfinite", x); }
 
 // ---- where / masked_fill ----
+// The gradient goes to a where cond holds and to b elsewhere; the condition gets none.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Shape ab = ew::check_binary("where", a, b);
   detail::check_defined("where", condition, "condition");
@@ -97,26 +101,56 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Tensor out = detail::make_tensor(shape, ct, a.device());
   const Tensor ac = ew::as_dtype(a, ct), bc = ew::as_dtype(b, ct);
   dispatch(ct, [&]<typename T>() { cpu::map<T, bool, T, T>(cpu::Where{}, out, condition, ac, bc); });
+  if (autograd::should_record(a, b))
+    autograd::record("where", {a, b}, {out}, [condition](const autograd::BackwardArgs& g) {
+      return autograd::Grads{g.needs(0) ? where(condition, g.grad(), Scalar(0)) : Tensor(),
+                             g.needs(1) ? where(condition, Scalar(0), g.grad()) : Tensor()};
+    }, {condition});
   return out;
 }
 
-Tensor where(const Tensor& condition, const Tensor& a, Scalar b) { return where_scalar(condition, a, b, false); }
-Tensor where(const Tensor& condition, Scalar a, const Tensor& b) { return where_scalar(condition, b, a, true); }
+Tensor where(const Tensor& condition, const Tensor& a, Scalar b) {
+  Tensor out = where_scalar(condition, a, b, false);
+  if (autograd::should_record(a))
+    autograd::record("where", {a}, {out}, [condition](const autograd::BackwardArgs& g) {
+      return autograd::Grads{where(condition, g.grad(), Scalar(0))};
+    }, {condition});
+  return out;
+}
 
+Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
+  Tensor out = where_scalar(condition, b, a, true);
+  if (autograd::should_record(b))
+    autograd::record("where", {b}, {out}, [condition](const autograd::BackwardArgs& g) {
+      return autograd::Grads{where(condition, Scalar(0), g.grad())};
+    }, {condition});
+  return out;
+}
+
+// The gradient reaches x where the mask is false.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   const Shape shape = ew::check_binary("masked_fill", x, mask);
   check_mask("masked_fill", mask, "mask");
   Tensor out = detail::make_tensor(shape, x.dtype(), x.device());
   where_scalar_kernel(out, mask, value, x, true);
+  if (autograd::should_record(x))
+    autograd::record("masked_fill", {x}, {out}, [mask](const autograd::BackwardArgs& g) {
+      return autograd::Grads{masked_fill(g.grad(), mask, 0)};
+    }, {mask});
   return out;
 }
 
 Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
+  autograd::check_inplace("masked_fill_", *this);
   const Shape shape = ew::check_binary("masked_fill_", *this, mask);
   check_mask("masked_fill_", mask, "mask");
   ew::check_destination("masked_fill_", *this, shape, dtype(), "self");
   where_scalar_kernel(*this, mask, value, *this, true);
   impl()->storage->bump_version();
+  if (autograd::should_record(*this))
+    autograd::record("masked_fill_", {*this}, {*this}, [mask](const autograd::BackwardArgs& g) {
+      return autograd::Grads{tapeflow::masked_fill(g.grad(), mask, 0)};
+    }, {mask});
   return *this;
 }
 

@@ -5,7 +5,13 @@
 namespace tapeflow {
 namespace {
 
+using ew::Saves;
 using ew::Types;
+
+const bool kRegistered = autograd::register_ops(
+    {"neg", "abs", "sign", "square", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh",
+     "sigmoid", "relu", "leaky_relu", "elu", "gelu", "gelu_backward", "silu", "softplus", "floor", "ceil", "round",
+     "clamp", "clamp_", "relu_", "neg_", "exp_", "sqrt_"});
 
 // A floating function: integer and bool inputs give float32.
 template <class F>
@@ -68,90 +74,219 @@ auto clamp_maker(const std::optional<Scalar>& lo, const std::optional<Scalar>& h
   };
 }
 
+
+// ---- backward formulas (g: incoming gradient, x: input, y: output) ----
+
+// Records out = op(x) with backward f(g, x, y) when x is tracked.
+template <class F>
+Tensor recorded(const char* name, const Tensor& x, Tensor out, Saves s, F f) {
+  if (autograd::should_record(x)) ew::record_unary(name, x, out, s, f);
+  return out;
+}
+
+// Ops whose gradient is zero almost everywhere (floor, sign...): PyTorch records zeros.
+Tensor zero_grad(const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); }
+Tensor pass_where_positive(const Tensor& g, const Tensor&, const Tensor& y) { return where(y > 0, g, Scalar(0)); }
+
+// Exact gelu's derivative Phi(x) + x phi(x) needs erf, which no public op offers, so it is an
+// op of its own; its derivative phi(x) (2 - x^2) is written with public ops.
+struct GeluDerivative {
+  template <class V> V operator()(V x) const {
+    using std::erf;
+    using std::exp;
+    const V half = V(0.5);
+    return half * (V(1) + erf(x * V(0.70710678118654752440))) + x * exp(-half * x * x) * V(0.39894228040143267794);
+  }
+};
+
+Tensor gelu_derivative(const Tensor& x) {
+  Tensor d = ew::unary_op<Types::Floating>("gelu_backward", x, x.dtype(), []<typename T>() { return GeluDerivative{}; });
+  return recorded("gelu_backward", x, d, Saves::Input, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    return g * exp(x * x * -0.5) * 0.39894228040143267794 * (2 - x * x);
+  });
+}
+
+// The tanh form 0.5 x (1 + tanh(u)), u = k (x + c x^3): 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2).
+Tensor gelu_tanh_backward(const Tensor& g, const Tensor& x) {
+  constexpr double k = 0.79788456080286535588, c = 0.044715;
+  const Tensor x2 = x * x;
+  const Tensor t = tanh((x + x2 * x * c) * k);
+  return g * ((t + 1) * 0.5 + x * (1 - t * t) * (x2 * (3 * c) + 1) * (0.5 * k));
+}
+
+// Where clamp passes x through (bounds included), computed in x's dtype.
+Tensor clamp_mask(const Tensor& x, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
+  if (lo && hi) return logical_and(x >= *lo, x <= *hi);
+  return lo ? x >= *lo : x <= *hi;
+}
+
 }  // namespace
 
 // ---- arithmetic ----
-Tensor neg(const Tensor& x) { return numeric_fn<cpu::Neg>("neg", x); }
-Tensor abs(const Tensor& x) { return numeric_fn<cpu::Abs>("abs", x); }
-Tensor relu(const Tensor& x) { return numeric_fn<cpu::Relu>("relu", x); }
+Tensor neg(const Tensor& x) {
+  return recorded("neg", x, numeric_fn<cpu::Neg>("neg", x), Saves::Nothing,
+                  [](const Tensor& g, const Tensor&, const Tensor&) { return neg(g); });
+}
+Tensor abs(const Tensor& x) {
+  return recorded("abs", x, numeric_fn<cpu::Abs>("abs", x), Saves::Input,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return g * sign(x); });
+}
+Tensor relu(const Tensor& x) {
+  return recorded("relu", x, numeric_fn<cpu::Relu>("relu", x), Saves::Output, pass_where_positive);
+}
 
 Tensor sign(const Tensor& x) {
   ew::check_unary("sign", x);
   if (x.dtype() == kBool) return x.clone();
-  return ew::unary_op<Types::Numeric>("sign", x, x.dtype(), []<typename T>() { return cpu::Sign{}; });
+  return recorded("sign", x, ew::unary_op<Types::Numeric>("sign", x, x.dtype(), []<typename T>() { return cpu::Sign{}; }),
+                  Saves::Nothing, zero_grad);
 }
 
 Tensor square(const Tensor& x) {  // bool squares to int64, like PyTorch's pow(x, 2)
   ew::check_unary("square", x);
   const DType ct = x.dtype() == kBool ? kInt64 : x.dtype();
-  return ew::unary_op<Types::Numeric>("square", x, ct, []<typename T>() { return cpu::Square{}; });
+  return recorded("square", x, ew::unary_op<Types::Numeric>("square", x, ct, []<typename T>() { return cpu::Square{}; }),
+                  Saves::Input, [](const Tensor& g, const Tensor& x, const Tensor&) { return g * x * 2; });
 }
 
 // ---- floating functions ----
-Tensor exp(const Tensor& x) { return floating_fn<cpu::Exp>("exp", x); }
-Tensor log(const Tensor& x) { return floating_fn<cpu::Log>("log", x); }
-Tensor log1p(const Tensor& x) { return floating_fn<cpu::Log1p>("log1p", x); }
-Tensor expm1(const Tensor& x) { return floating_fn<cpu::Expm1>("expm1", x); }
-Tensor sqrt(const Tensor& x) { return floating_fn<cpu::Sqrt>("sqrt", x); }
-Tensor rsqrt(const Tensor& x) { return floating_fn<cpu::Rsqrt>("rsqrt", x); }
-Tensor sin(const Tensor& x) { return floating_fn<cpu::Sin>("sin", x); }
-Tensor cos(const Tensor& x) { return floating_fn<cpu::Cos>("cos", x); }
-Tensor tanh(const Tensor& x) { return floating_fn<cpu::Tanh>("tanh", x); }
-Tensor sigmoid(const Tensor& x) { return floating_fn<cpu::Sigmoid>("sigmoid", x); }
+Tensor exp(const Tensor& x) {
+  return recorded("exp", x, floating_fn<cpu::Exp>("exp", x), Saves::Output,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
+}
+Tensor log(const Tensor& x) {
+  return recorded("log", x, floating_fn<cpu::Log>("log", x), Saves::Input,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; });
+}
+Tensor log1p(const Tensor& x) {
+  return recorded("log1p", x, floating_fn<cpu::Log1p>("log1p", x), Saves::Input,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1); });
+}
+Tensor expm1(const Tensor& x) {
+  return recorded("expm1", x, floating_fn<cpu::Expm1>("expm1", x), Saves::Output,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1); });
+}
+Tensor sqrt(const Tensor& x) {
+  return recorded("sqrt", x, floating_fn<cpu::Sqrt>("sqrt", x), Saves::Output,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2); });
+}
+Tensor rsqrt(const Tensor& x) {  // d x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2
+  return recorded("rsqrt", x, floating_fn<cpu::Rsqrt>("rsqrt", x), Saves::Output,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * y * y * -0.5; });
+}
+Tensor sin(const Tensor& x) {
+  return recorded("sin", x, floating_fn<cpu::Sin>("sin", x), Saves::Input,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return g * cos(x); });
+}
+Tensor cos(const Tensor& x) {
+  return recorded("cos", x, floating_fn<cpu::Cos>("cos", x), Saves::Input,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return neg(g * sin(x)); });
+}
+Tensor tanh(const Tensor& x) {
+  return recorded("tanh", x, floating_fn<cpu::Tanh>("tanh", x), Saves::Output,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1 - y * y); });
+}
+Tensor sigmoid(const Tensor& x) {
+  return recorded("sigmoid", x, floating_fn<cpu::Sigmoid>("sigmoid", x), Saves::Output,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1 - y); });
+}
 
 // ---- activations ----
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
-  return activation("leaky_relu", x, [=]<typename T>() { return cpu::LeakyRelu<T>{static_cast<T>(negative_slope)}; });
+  Tensor y = activation("leaky_relu", x, [=]<typename T>() { return cpu::LeakyRelu<T>{static_cast<T>(negative_slope)}; });
+  return recorded("leaky_relu", x, y, Saves::Input, [negative_slope](const Tensor& g, const Tensor& x, const Tensor&) {
+    return where(x > 0, g, g * negative_slope);
+  });
 }
 Tensor elu(const Tensor& x, double alpha) {
-  return activation("elu", x, [=]<typename T>() { return cpu::Elu<T>{static_cast<T>(alpha)}; });
+  Tensor y = activation("elu", x, [=]<typename T>() { return cpu::Elu<T>{static_cast<T>(alpha)}; });
+  return recorded("elu", x, y, Saves::Input, [alpha](const Tensor& g, const Tensor& x, const Tensor&) {
+    return where(x > 0, g, g * exp(x) * alpha);
+  });
 }
 Tensor gelu(const Tensor& x, bool tanh_approximation) {
-  if (tanh_approximation) return activation("gelu", x, []<typename T>() { return cpu::GeluTanh{}; });
-  return activation("gelu", x, []<typename T>() { return cpu::Gelu{}; });
+  if (tanh_approximation) {
+    Tensor y = activation("gelu", x, []<typename T>() { return cpu::GeluTanh{}; });
+    return recorded("gelu", x, y, Saves::Input,
+                    [](const Tensor& g, const Tensor& x, const Tensor&) { return gelu_tanh_backward(g, x); });
+  }
+  Tensor y = activation("gelu", x, []<typename T>() { return cpu::Gelu{}; });
+  return recorded("gelu", x, y, Saves::Input,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return g * gelu_derivative(x); });
 }
-Tensor silu(const Tensor& x) {
-  return activation("silu", x, []<typename T>() { return cpu::Silu{}; });
+Tensor silu(const Tensor& x) {  // s (1 + x (1 - s)), s = sigmoid(x)
+  Tensor y = activation("silu", x, []<typename T>() { return cpu::Silu{}; });
+  return recorded("silu", x, y, Saves::Input, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    const Tensor s = sigmoid(x);
+    return g * s * (x * (1 - s) + 1);
+  });
 }
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   if (beta == 0.0) fail<ValueError>("softplus", "beta must be non-zero");
-  return activation("softplus", x, [=]<typename T>() {
+  Tensor y = activation("softplus", x, [=]<typename T>() {
     return cpu::Softplus<T>{static_cast<T>(beta), static_cast<T>(threshold)};
+  });
+  return recorded("softplus", x, y, Saves::Input, [beta, threshold](const Tensor& g, const Tensor& x, const Tensor&) {
+    const Tensor bx = x * beta;
+    return where(bx > threshold, g, g * sigmoid(bx));
   });
 }
 
 // ---- rounding and clamp ----
-Tensor floor(const Tensor& x) { return rounding_fn<cpu::Floor>("floor", x); }
-Tensor ceil(const Tensor& x) { return rounding_fn<cpu::Ceil>("ceil", x); }
-Tensor round(const Tensor& x) { return rounding_fn<cpu::Round>("round", x); }
+Tensor floor(const Tensor& x) { return recorded("floor", x, rounding_fn<cpu::Floor>("floor", x), Saves::Nothing, zero_grad); }
+Tensor ceil(const Tensor& x) { return recorded("ceil", x, rounding_fn<cpu::Ceil>("ceil", x), Saves::Nothing, zero_grad); }
+Tensor round(const Tensor& x) { return recorded("round", x, rounding_fn<cpu::Round>("round", x), Saves::Nothing, zero_grad); }
 
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
   const DType ct = clamp_dtype("clamp", x, min, max);
-  return ew::unary_op<Types::Numeric>("clamp", x, ct, clamp_maker(min, max));
+  return recorded("clamp", x, ew::unary_op<Types::Numeric>("clamp", x, ct, clamp_maker(min, max)), Saves::Input,
+                  [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
+                    return where(clamp_mask(x, min, max), g, Scalar(0));
+                  });
 }
 
-// ---- in place ----
+// ---- in place: recorded with input and output self (the engine keys gradients by impl) ----
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  autograd::check_inplace("clamp_", *this);
   const DType ct = clamp_dtype("clamp_", *this, min, max);
-  return unary_inplace<Types::Numeric>("clamp_", *this, ct, clamp_maker(min, max));
+  // The mask must be taken before the values are overwritten.
+  const Tensor mask = autograd::should_record(*this) ? clamp_mask(*this, min, max) : Tensor();
+  unary_inplace<Types::Numeric>("clamp_", *this, ct, clamp_maker(min, max));
+  if (mask.defined())
+    autograd::record("clamp_", {*this}, {*this}, [mask](const autograd::BackwardArgs& a) {
+      return autograd::Grads{where(mask, a.grad(), Scalar(0))};
+    });
+  return *this;
 }
 Tensor& Tensor::relu_() {
+  autograd::check_inplace("relu_", *this);
   ew::check_unary("relu_", *this);
   ew::reject_bool("relu_", dtype(), "");
-  return unary_inplace<Types::Numeric>("relu_", *this, dtype(), []<typename T>() { return cpu::Relu{}; });
+  unary_inplace<Types::Numeric>("relu_", *this, dtype(), []<typename T>() { return cpu::Relu{}; });
+  recorded("relu_", *this, *this, Saves::Output, pass_where_positive);
+  return *this;
 }
 Tensor& Tensor::neg_() {
+  autograd::check_inplace("neg_", *this);
   ew::check_unary("neg_", *this);
   ew::reject_bool("neg_", dtype(), "");
-  return unary_inplace<Types::Numeric>("neg_", *this, dtype(), []<typename T>() { return cpu::Neg{}; });
+  unary_inplace<Types::Numeric>("neg_", *this, dtype(), []<typename T>() { return cpu::Neg{}; });
+  recorded("neg_", *this, *this, Saves::Nothing, [](const Tensor& g, const Tensor&, const Tensor&) { return tapeflow::neg(g); });
+  return *this;
 }
 Tensor& Tensor::exp_() {
+  autograd::check_inplace("exp_", *this);
   ew::check_unary("exp_", *this);
-  return unary_inplace<Types::Floating>("exp_", *this, ew::float_result(dtype()), []<typename T>() { return cpu::Exp{}; });
+  unary_inplace<Types::Floating>("exp_", *this, ew::float_result(dtype()), []<typename T>() { return cpu::Exp{}; });
+  recorded("exp_", *this, *this, Saves::Output, [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
+  return *this;
 }
 Tensor& Tensor::sqrt_() {
+  autograd::check_inplace("sqrt_", *this);
   ew::check_unary("sqrt_", *this);
-  return unary_inplace<Types::Floating>("sqrt_", *this, ew::float_result(dtype()), []<typename T>() { return cpu::Sqrt{}; });
+  unary_inplace<Types::Floating>("sqrt_", *this, ew::float_result(dtype()), []<typename T>() { return cpu::Sqrt{}; });
+  recorded("sqrt_", *this, *this, Saves::Output, [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2); });
+  return *this;
 }
 
 // ---- methods ----

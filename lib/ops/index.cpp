@@ -4,12 +4,16 @@
 #include <algorithm>
 #include <cstring>
 
+#include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "cpu/index.hpp"
+#include "tapeflow/creation.hpp"
 
 namespace tapeflow {
 namespace {
+
+const bool kRegistered = autograd::register_ops({"index_select", "gather", "scatter_add", "scatter_add_", "masked_select"});
 
 void check_index_dtype(const char* op, const Tensor& index) {
   if (index.dtype() != kInt64 && index.dtype() != kInt32)
@@ -54,6 +58,47 @@ void check_gather_shapes(const char* op, const Tensor& x, std::int64_t dim, cons
   }
 }
 
+// Zeros of `shape` like g (dtype, device): the base the backward scatters gradients into.
+Tensor zeros_for(const Tensor& g, IntArrayRef shape) {
+  return zeros(shape, TensorOptions(g.dtype()).device(g.device()));
+}
+
+// Gradient of gather(x, dim, index) (and of index_select, with an expanded index): the gradient
+// scatter-added into zeros of x's shape, duplicates accumulating. scatter_add records itself,
+// so this is differentiable again under create_graph.
+Tensor gather_backward(const Tensor& g, IntArrayRef x_shape, std::int64_t dim, const Tensor& index) {
+  return tapeflow::scatter_add(zeros_for(g, x_shape), dim, index, g);
+}
+
+// Gradient of scatter_add's src: gather of the gradient at index; where src is larger than index
+// (allowed), the rest of src never reached the output and gets zeros. That embedding is a
+// scatter_add along dim 0 at each element's own row, so it stays differentiable.
+Tensor scatter_src_backward(const Tensor& g, std::int64_t dim, const Tensor& index, IntArrayRef src_shape) {
+  Tensor gs = tapeflow::gather(g, dim, index);
+  if (gs.shape() == src_shape) return gs;
+  Shape row_shape(index.shape().size(), 1);
+  row_shape[0] = index.size(0);
+  const Tensor rows = arange(index.size(0)).view(row_shape).expand(index.shape());
+  return tapeflow::scatter_add(zeros_for(g, src_shape), 0, rows, gs);
+}
+
+// The differentiable inputs of the index ops are floating point; integer data never records.
+template <typename... Ts>
+bool records(const Tensor& out, const Ts&... ins) {
+  return autograd::should_record(ins...) && out.is_floating_point();
+}
+
+// scatter_add_ without recording (shared by the in-place and out-of-place ops).
+void scatter_add_impl(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src);
+
+void record_scatter_add(const char* op, const Tensor& x_in, std::int64_t dim, const Tensor& index, const Tensor& src,
+                        const Tensor& out) {
+  autograd::record(op, {x_in, src}, {out}, [dim, index, src_shape = src.shape()](const autograd::BackwardArgs& g) {
+    return autograd::Grads{g.needs(0) ? g.grad() : Tensor(),
+                           g.needs(1) ? scatter_src_backward(g.grad(), dim, index, src_shape) : Tensor()};
+  }, /*saved=*/{index});
+}
+
 }  // namespace
 
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
@@ -78,6 +123,14 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   idx_strides[static_cast<std::size_t>(d)] = 1;
   const Tensor idx_view = detail::make_view(idx, out_shape, std::move(idx_strides), 0);
   cpu::gather(out, dim_base_view(x, out_shape, d), idx_view, x.stride(d));
+  if (records(out, x))
+    autograd::record("index_select", {x}, {out}, [d, idx, x_shape = x.shape()](const autograd::BackwardArgs& g) {
+      // index_add as a scatter_add with the 1-D index expanded over the gradient's shape.
+      const Tensor grad = g.grad();
+      Shape idx_shape(grad.shape().size(), 1);
+      idx_shape[static_cast<std::size_t>(d)] = idx.numel();
+      return autograd::Grads{gather_backward(grad, x_shape, d, idx.view(idx_shape).expand(grad.shape()))};
+    });
   return out;
 }
 
@@ -96,10 +149,15 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   cpu::check_index_range("gather", index, d, x.size(d));
   Tensor out = detail::make_tensor(index.shape(), x.dtype(), x.device());
   cpu::gather(out, dim_base_view(x, index.shape(), d), index, x.stride(d));
+  if (records(out, x))
+    autograd::record("gather", {x}, {out}, [d, index, x_shape = x.shape()](const autograd::BackwardArgs& g) {
+      return autograd::Grads{gather_backward(g.grad(), x_shape, d, index)};
+    }, /*saved=*/{index});
   return out;
 }
 
-Tensor& scatter_add_(Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
+namespace {
+void scatter_add_impl(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
   detail::check_defined("scatter_add_", x);
   detail::check_defined("scatter_add_", index, "index");
   detail::check_defined("scatter_add_", src, "src");
@@ -118,9 +176,8 @@ Tensor& scatter_add_(Tensor& x, std::int64_t dim, const Tensor& index, const Ten
     if (index.dim() != 0 || src.dim() > 1 || src.numel() < 1)
       fail<ShapeError>("scatter_add_", "a 0-D input needs a 0-D index and a 1-element src, got ", index.shape(),
                        " and ", src.shape());
-    Tensor x1 = x.reshape({1});
-    scatter_add_(x1, 0, index.reshape({1}), src.reshape({-1}).narrow(0, 0, 1));
-    return x;
+    scatter_add_impl(x.reshape({1}), 0, index.reshape({1}), src.reshape({-1}).narrow(0, 0, 1));
+    return;
   }
   if (src.dim() != x.dim())
     fail<ShapeError>("scatter_add_", "src ", src.shape(), " must have as many dims as the input ", x.shape());
@@ -130,13 +187,31 @@ Tensor& scatter_add_(Tensor& x, std::int64_t dim, const Tensor& index, const Ten
   Tensor src_view = detail::make_view(src, index.shape(), src.strides(), src.storage_offset());
   cpu::scatter_add(dim_base_view(x, index.shape(), d), index, src_view, d, x.stride(d));
   x.impl()->storage->bump_version();
+}
+}  // namespace
+
+Tensor& scatter_add_(Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
+  detail::check_defined("scatter_add_", x);
+  autograd::check_inplace("scatter_add_", x);
+  {
+    NoGradGuard internal;  // the 0-D path's reshapes are internal views
+    scatter_add_impl(x, dim, index, src);
+  }
+  // Recorded with x both as input (its value before) and output (the same impl after).
+  if (records(x, x, src)) record_scatter_add("scatter_add_", x, dim, index, src, x);
   return x;
 }
 
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
   detail::check_defined("scatter_add", x);
-  Tensor out = x.clone();
-  return scatter_add_(out, dim, index, src);
+  Tensor out;
+  {
+    NoGradGuard internal;
+    out = x.clone();
+    scatter_add_impl(out, dim, index, src);
+  }
+  if (records(out, x, src)) record_scatter_add("scatter_add", x, dim, index, src, out);
+  return out;
 }
 
 Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
@@ -192,6 +267,14 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   char* dst = static_cast<char*>(out.data_ptr());
   for (std::int64_t i = 0, j = 0; i < ms.numel(); ++i)
     if (m[i]) std::memcpy(dst + es * static_cast<std::size_t>(j++), src + es * static_cast<std::size_t>(i), es);
+  if (records(out, x))
+    autograd::record("masked_select", {x}, {out}, [ms, shape](const autograd::BackwardArgs& g) {
+      // The gradient scattered to the true positions of the flattened broadcast mask; the engine
+      // sums a broadcast x's gradient back to x's shape.
+      const Tensor pos = nonzero(ms.view({ms.numel()})).view({-1});
+      const Tensor flat = tapeflow::scatter_add(zeros_for(g.grad(), {ms.numel()}), 0, pos, g.grad());
+      return autograd::Grads{flat.view(shape)};
+    }, /*saved=*/{mask});
   return out;
 }
 

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <atomic>
 
+#include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "cpu/gemm.hpp"
+#include "tapeflow/creation.hpp"
+#include "tapeflow/ops/elementwise.hpp"
 
 namespace tapeflow {
 namespace detail {
@@ -18,6 +21,29 @@ std::int64_t linalg_operand_copies() { return g_linalg_operand_copies.load(); }
 
 }  // namespace detail
 namespace {
+
+const bool kRegistered = autograd::register_ops({"matmul", "mm", "bmm", "addmm", "dot", "outer"});
+
+// Backward of every product: the matrix transpose of the last two dims, a view (BLAS reads it
+// through its strides, so the backward GEMMs copy nothing).
+Tensor mT(const Tensor& t) { return t.transpose(-2, -1); }
+
+// Only floating-point products are differentiable (integer ones never record).
+template <typename... Ts>
+bool records(const Tensor& out, const Ts&... ins) {
+  return autograd::should_record(ins...) && out.is_floating_point();
+}
+
+// Runs f with recording off: the 1-D promotions and copies a forward makes are internal views,
+// not tape entries (the op records itself once, with the user's operands).
+template <typename F>
+Tensor untracked(F&& f) {
+  NoGradGuard internal;
+  return f();
+}
+
+// Scales a gradient by a Scalar factor, skipping the multiply for 1.
+Tensor scaled(const Tensor& g, Scalar s) { return s.to_double() == 1.0 ? g : g * s; }
 
 void check_pair(const char* op, const Tensor& a, const Tensor& b) {
   detail::check_defined(op, a, "first operand");
@@ -47,6 +73,7 @@ Tensor gemm_ready(const Tensor& t) {
   const std::size_t nd = sz.size();
   if (cpu::blas_layout(sz[nd - 2], sz[nd - 1], st[nd - 2], st[nd - 1]).ok) return t;
   detail::g_linalg_operand_copies.fetch_add(1, std::memory_order_relaxed);
+  NoGradGuard internal;  // a private copy for BLAS, not a tape entry
   return t.contiguous();
 }
 
@@ -119,34 +146,74 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() == 0 || b.dim() == 0)
     fail<ShapeError>("matmul", "both operands need at least 1 dim, got shapes ", a.shape(), " and ", b.shape());
   // 1-D operands become a row (left) or a column (right), removed again from the result.
-  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
-  const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
-  Tensor out = batched_product("matmul", a2, b2, a, b);
-  if (a.dim() > 1 && b.dim() > 1) return out;
-  Shape shape(IntArrayRef(out.shape().data(), out.shape().size() - 2));
-  if (a.dim() > 1) shape.push_back(a2.size(-2));
-  if (b.dim() > 1) shape.push_back(b2.size(-1));
-  return out.view(shape);
+  Tensor out = untracked([&] {
+    const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
+    const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+    Tensor r = batched_product("matmul", a2, b2, a, b);
+    if (a.dim() > 1 && b.dim() > 1) return r;
+    Shape shape(IntArrayRef(r.shape().data(), r.shape().size() - 2));
+    if (a.dim() > 1) shape.push_back(a2.size(-2));
+    if (b.dim() > 1) shape.push_back(b2.size(-1));
+    return r.view(shape);
+  });
+  if (records(out, a, b))
+    autograd::record("matmul", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
+      // Redo the 1-D promotions on the gradient and the operands, and undo them on the results;
+      // broadcast batch dims are summed by the engine (sum_to).
+      const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
+      const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+      Tensor g2 = g.grad();
+      if (b.dim() == 1) g2 = g2.unsqueeze(-1);
+      if (a.dim() == 1) g2 = g2.unsqueeze(-2);
+      Tensor ga, gb;
+      if (g.needs(0)) {
+        ga = tapeflow::matmul(g2, mT(b2));
+        if (a.dim() == 1) ga = ga.squeeze(-2);
+      }
+      if (g.needs(1)) {
+        gb = tapeflow::matmul(mT(a2), g2);
+        if (b.dim() == 1) gb = gb.squeeze(-1);
+      }
+      return autograd::Grads{ga, gb};
+    }, /*saved=*/{a, b});
+  return out;
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_pair("mm", a, b);
   check_dims("mm", a, b, 2);
-  return batched_product("mm", a, b, a, b);
+  Tensor out = batched_product("mm", a, b, a, b);
+  if (records(out, a, b))
+    autograd::record("mm", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
+      return autograd::Grads{g.needs(0) ? tapeflow::mm(g.grad(), mT(b)) : Tensor(),
+                             g.needs(1) ? tapeflow::mm(mT(a), g.grad()) : Tensor()};
+    }, /*saved=*/{a, b});
+  return out;
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
   check_pair("bmm", a, b);
   check_dims("bmm", a, b, 3);
   if (a.size(0) != b.size(0)) fail<ShapeError>("bmm", a.shape(), " @ ", b.shape(), ": batch sizes differ");
-  return batched_product("bmm", a, b, a, b);
+  Tensor out = batched_product("bmm", a, b, a, b);
+  if (records(out, a, b))
+    autograd::record("bmm", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
+      return autograd::Grads{g.needs(0) ? tapeflow::bmm(g.grad(), mT(b)) : Tensor(),
+                             g.needs(1) ? tapeflow::bmm(mT(a), g.grad()) : Tensor()};
+    }, /*saved=*/{a, b});
+  return out;
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
   check_pair("dot", a, b);
   check_dims("dot", a, b, 1);
   if (a.size(0) != b.size(0)) fail<ShapeError>("dot", a.shape(), " and ", b.shape(), ": sizes differ");
-  return batched_product("dot", a.unsqueeze(0), b.unsqueeze(1), a, b).view(IntArrayRef{});
+  Tensor out = untracked([&] { return batched_product("dot", a.unsqueeze(0), b.unsqueeze(1), a, b).view(IntArrayRef{}); });
+  if (records(out, a, b))
+    autograd::record("dot", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
+      return autograd::Grads{g.needs(0) ? g.grad() * b : Tensor(), g.needs(1) ? g.grad() * a : Tensor()};
+    }, /*saved=*/{a, b});
+  return out;
 }
 
 Tensor outer(const Tensor& a, const Tensor& b) {
@@ -157,7 +224,14 @@ Tensor outer(const Tensor& a, const Tensor& b) {
   const Tensor ap = a.to(dt), bp = b.to(dt);
   check_pair("outer", ap, bp);
   check_dims("outer", a, b, 1);
-  return batched_product("outer", ap.unsqueeze(1), bp.unsqueeze(0), a, b);
+  Tensor out = untracked([&] { return batched_product("outer", ap.unsqueeze(1), bp.unsqueeze(0), a, b); });
+  // d/da = g @ b, d/db = a @ g (1-D matmuls); the engine casts them back to a promoted input's dtype.
+  if (records(out, a, b))
+    autograd::record("outer", {a, b}, {out}, [ap, bp](const autograd::BackwardArgs& g) {
+      return autograd::Grads{g.needs(0) ? tapeflow::matmul(g.grad(), bp) : Tensor(),
+                             g.needs(1) ? tapeflow::matmul(ap, g.grad()) : Tensor()};
+    }, /*saved=*/{ap, bp});
+  return out;
 }
 
 Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, Scalar beta, Scalar alpha) {
@@ -177,6 +251,15 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, Scalar beta, 
   const bool use_bias = beta.to_double() != 0.0;
   if (use_bias) cpu::copy(out, bias);
   run_gemm(a, b, out, alpha, use_bias ? beta : Scalar(0));
+  if (records(out, bias, a, b))
+    autograd::record("addmm", {bias, a, b}, {out}, [bias_shape = bias.shape(), a, b, beta, alpha, use_bias](
+                                                       const autograd::BackwardArgs& g) {
+      // The bias gradient keeps the product's shape: the engine sums it down to the bias's.
+      Tensor gbias;
+      if (g.needs(0)) gbias = use_bias ? scaled(g.grad(), beta) : zeros(bias_shape, TensorOptions(g.grad().dtype()).device(g.grad().device()));
+      return autograd::Grads{gbias, g.needs(1) ? scaled(tapeflow::mm(g.grad(), mT(b)), alpha) : Tensor(),
+                             g.needs(2) ? scaled(tapeflow::mm(mT(a), g.grad()), alpha) : Tensor()};
+    }, /*saved=*/{a, b});
   return out;
 }
 
@@ -184,6 +267,10 @@ Tensor& mm_out(Tensor& out, const Tensor& a, const Tensor& b) {
   check_pair("mm_out", a, b);
   check_dims("mm_out", a, b, 2);
   detail::check_defined("mm_out", out, "out");
+  // Like PyTorch: out= variants write into a caller's tensor and cannot be differentiated.
+  if (autograd::should_record(a, b, out))
+    fail<Error>("mm_out", "out= arguments don't support automatic differentiation, but one of the arguments "
+                "requires grad; call mm() instead, or run under NoGradGuard");
   detail::check_same_device("mm_out", out, a);
   if (a.size(1) != b.size(0)) inner_mismatch("mm_out", a, b);
   if (out.dtype() != a.dtype())

@@ -4,11 +4,22 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/reduce.hpp"
+#include "tapeflow/creation.hpp"
+#include "tapeflow/ops/elementwise.hpp"
 
 namespace tapeflow {
 namespace {
+
+// max/min cover both the all-elements and the with-dim forms; argmax/argmin/all/any never record.
+const bool kRegistered = autograd::register_ops(
+    {"sum", "mean", "prod", "amax", "amin", "max", "min", "var", "std", "logsumexp", "norm", "cumsum"});
+
+using autograd::BackwardArgs;
+using autograd::Grads;
+using DimList = std::vector<std::int64_t>;
 
 void check_input(const char* op, const Tensor& x) {
   detail::check_defined(op, x);
@@ -58,6 +69,49 @@ void require_nonempty(const char* op, const Tensor& x, const Plan& p) {
                      ": the operation has no identity");
 }
 
+// The output shape with keepdim: a reduced gradient reshaped to it broadcasts back over x.
+Shape keep_shape(const char* op, const Tensor& x, IntArrayRef dims) {
+  return plan_dims(op, x, dims, /*keepdim=*/true).out_shape;
+}
+
+// ---- backward formulas (public ops only, so they are differentiable themselves) ----
+// g and out arrive reshaped to keep_shape.
+
+// PyTorch's prod backward: out / x without zeros; with zeros, a slice's single zero gets the
+// product of the others and everything else in that slice gets 0 (two zeros: all 0).
+Tensor prod_backward(const Tensor& g, const Tensor& x, const Tensor& out, std::optional<std::int64_t> dim,
+                     const Shape& keep) {
+  const Tensor zero = eq(x, 0);
+  if (!zero.any().item<bool>()) return g * out / x;
+  const Tensor safe = x.masked_fill(zero, 1);
+  const Tensor others = dim ? prod(safe, *dim, true) : prod(safe).reshape(keep);  // product of the non-zeros
+  const Tensor zeros_in_slice = dim ? sum(zero, IntArrayRef(*dim), true) : sum(zero).reshape(keep);
+  const Tensor at_zero = where(eq(zeros_in_slice, 1), others, 0);
+  const Tensor elsewhere = where(eq(zeros_in_slice, 0), others / safe, 0);
+  return g * where(zero, at_zero, elsewhere);
+}
+
+// amax/amin/max/min over dims: the gradient is split evenly among the tied extrema.
+Tensor extremum_backward(const Tensor& g, const Tensor& x, const Tensor& out, const DimList& dims) {
+  const Tensor mask = eq(x, out).to(x.dtype());
+  return mask * (g / mask.sum(dims, true));
+}
+
+Tensor norm_backward(const Tensor& g, const Tensor& x, const Tensor& out, double p, const DimList& dims) {
+  if (p == 0) return zeros_like(x);
+  if (p == 1) return sign(x) * g;
+  if (std::isinf(p)) {  // like amax of |x|: split among the ties
+    const Tensor mask = eq(abs(x), out).to(x.dtype());
+    return sign(x) * mask * (g / mask.sum(dims, true));
+  }
+  // d|x|_p/dx = sign(x) |x|^(p-1) / |x|_p^(p-1); zero where the norm is zero.
+  const Tensor scale = (g / (p == 2 ? out : pow(out, p - 1))).masked_fill(eq(out, 0), 0);
+  if (p == 2) return x * scale;
+  Tensor scaled = sign(x) * pow(abs(x), p - 1);
+  if (p < 1) scaled = scaled.masked_fill(eq(x, 0), 0);
+  return scaled * scale;
+}
+
 DType accumulate_dtype(DType dt) { return is_floating_point(dt) ? dt : kInt64; }
 
 // sum/cumsum with a requested dtype: cast the input to it first (as PyTorch does) unless the
@@ -84,6 +138,11 @@ Tensor extremum(const char* op, Kernel kernel, const Tensor& x, IntArrayRef dims
   require_nonempty(op, x, p);
   Tensor out = detail::make_tensor(p.out_shape, x.dtype(), x.device());
   kernel(out, x, p.reduced);
+  if (autograd::should_record(x))
+    autograd::record(op, {x}, {out}, [x, keep = keep_shape(op, x, dims), d = DimList(dims.begin(), dims.end())](
+                                         const BackwardArgs& g) {
+      return Grads{extremum_backward(g.grad().reshape(keep), x, g.outputs[0].reshape(keep), d)};
+    }, {x, out});
   return out;
 }
 
@@ -115,6 +174,16 @@ Tensor variance(const char* op, const Tensor& x, IntArrayRef dims, std::int64_t 
   const Plan p = plan_dims(op, x, dims, keepdim);
   Tensor out = detail::make_tensor(p.out_shape, x.dtype(), x.device());
   cpu::var(out, x, p.reduced, correction, take_sqrt);
+  if (autograd::should_record(x)) {
+    // d var = 2 (x - mean) / (N - correction); d std = d var / (2 std).
+    const double denom = static_cast<double>(p.count - correction);
+    autograd::record(op, {x}, {out}, [x, take_sqrt, denom, keep = keep_shape(op, x, dims),
+                                      d = DimList(dims.begin(), dims.end())](const BackwardArgs& g) {
+      const Tensor centered = x - mean(x, d, true);
+      const Tensor gk = g.grad().reshape(keep);
+      return Grads{take_sqrt ? centered * (gk / (g.outputs[0].reshape(keep) * denom)) : centered * (gk * (2.0 / denom))};
+    }, take_sqrt ? std::vector<Tensor>{x, out} : std::vector<Tensor>{x});
+  }
   return out;
 }
 
@@ -125,7 +194,12 @@ Tensor sum(const Tensor& x, std::optional<DType> dtype) { return sum(x, {}, fals
 Tensor sum(const Tensor& x, IntArrayRef dims, bool keepdim, std::optional<DType> dtype) {
   check_input("sum", x);
   return with_dtype(x, dtype, [&](const Tensor& in) {
-    return reduce_simple("sum", cpu::sum, in, dims, keepdim, accumulate_dtype(in.dtype()));
+    Tensor out = reduce_simple("sum", cpu::sum, in, dims, keepdim, accumulate_dtype(in.dtype()));
+    if (autograd::should_record(in))
+      autograd::record("sum", {in}, {out}, [keep = keep_shape("sum", in, dims), shape = in.shape()](const BackwardArgs& g) {
+        return Grads{g.grad().reshape(keep).expand(shape)};
+      });
+    return out;
   });
 }
 
@@ -134,29 +208,67 @@ Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 Tensor mean(const Tensor& x, IntArrayRef dims, bool keepdim) {
   check_input("mean", x);
   require_floating("mean", x);
-  return reduce_simple("mean", cpu::mean, x, dims, keepdim, x.dtype());
+  Tensor out = reduce_simple("mean", cpu::mean, x, dims, keepdim, x.dtype());
+  if (autograd::should_record(x)) {
+    const double count = out.numel() == 0 ? 1.0 : static_cast<double>(x.numel()) / static_cast<double>(out.numel());
+    autograd::record("mean", {x}, {out}, [count, keep = keep_shape("mean", x, dims), shape = x.shape()](const BackwardArgs& g) {
+      return Grads{(g.grad() / count).reshape(keep).expand(shape)};
+    });
+  }
+  return out;
 }
 
-Tensor prod(const Tensor& x) {
+namespace {
+Tensor prod_impl(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
   check_input("prod", x);
-  return reduce_simple("prod", cpu::prod, x, {}, false, accumulate_dtype(x.dtype()));
+  const IntArrayRef dims = dim ? IntArrayRef(*dim) : IntArrayRef();
+  Tensor out = reduce_simple("prod", cpu::prod, x, dims, keepdim, accumulate_dtype(x.dtype()));
+  if (autograd::should_record(x))
+    autograd::record("prod", {x}, {out}, [x, dim, keep = keep_shape("prod", x, dims)](const BackwardArgs& g) {
+      return Grads{prod_backward(g.grad().reshape(keep), x, g.outputs[0].reshape(keep), dim, keep)};
+    }, {x, out});
+  return out;
 }
+}  // namespace
 
-Tensor prod(const Tensor& x, std::int64_t dim, bool keepdim) {
-  check_input("prod", x);
-  return reduce_simple("prod", cpu::prod, x, IntArrayRef(dim), keepdim, accumulate_dtype(x.dtype()));
-}
+Tensor prod(const Tensor& x) { return prod_impl(x, std::nullopt, false); }
+Tensor prod(const Tensor& x, std::int64_t dim, bool keepdim) { return prod_impl(x, dim, keepdim); }
 
 Tensor amax(const Tensor& x, IntArrayRef dims, bool keepdim) { return extremum("amax", cpu::amax, x, dims, keepdim); }
 Tensor amin(const Tensor& x, IntArrayRef dims, bool keepdim) { return extremum("amin", cpu::amin, x, dims, keepdim); }
 Tensor max(const Tensor& x) { return extremum("max", cpu::amax, x, {}, false); }
 Tensor min(const Tensor& x) { return extremum("min", cpu::amin, x, {}, false); }
 
+namespace {
+// Values and indices; only the values record: their gradient goes to the selected positions.
+std::pair<Tensor, Tensor> extremum_dim(const char* op, IndexKernel kernel, const Tensor& x, std::int64_t dim,
+                                       bool keepdim) {
+  auto result = extremum_with_index(op, kernel, x, IntArrayRef(dim), keepdim, true);
+  if (autograd::should_record(x)) {
+    const Tensor indices = result.second;
+    const std::int64_t nd = x.dim(), d = nd == 0 ? 0 : wrap_dim(op, dim, nd);
+    autograd::record(op, {x}, {result.first}, [indices, nd, d, keepdim, shape = x.shape()](const BackwardArgs& g) {
+      if (nd == 0) return Grads{g.grad()};
+      Tensor gk = g.grad(), ik = indices;
+      if (!keepdim) {
+        gk = gk.unsqueeze(d);
+        ik = ik.unsqueeze(d);
+      }
+      Shape along(static_cast<std::size_t>(nd), 1);
+      along[static_cast<std::size_t>(d)] = shape[static_cast<std::size_t>(d)];
+      const Tensor positions = arange(shape[static_cast<std::size_t>(d)], TensorOptions(kInt64).device(gk.device()));
+      return Grads{eq(positions.reshape(along), ik).to(gk.dtype()) * gk};
+    }, {indices});
+  }
+  return result;
+}
+}  // namespace
+
 std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
-  return extremum_with_index("max", cpu::max_with_index, x, IntArrayRef(dim), keepdim, true);
+  return extremum_dim("max", cpu::max_with_index, x, dim, keepdim);
 }
 std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
-  return extremum_with_index("min", cpu::min_with_index, x, IntArrayRef(dim), keepdim, true);
+  return extremum_dim("min", cpu::min_with_index, x, dim, keepdim);
 }
 
 Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
@@ -176,7 +288,12 @@ Tensor std(const Tensor& x, IntArrayRef dims, std::int64_t correction, bool keep
 Tensor logsumexp(const Tensor& x, IntArrayRef dims, bool keepdim) {
   check_input("logsumexp", x);
   require_floating("logsumexp", x);
-  return reduce_simple("logsumexp", cpu::logsumexp, x, dims, keepdim, x.dtype());
+  Tensor out = reduce_simple("logsumexp", cpu::logsumexp, x, dims, keepdim, x.dtype());
+  if (autograd::should_record(x))
+    autograd::record("logsumexp", {x}, {out}, [x, keep = keep_shape("logsumexp", x, dims)](const BackwardArgs& g) {
+      return Grads{exp(x - g.outputs[0].reshape(keep)) * g.grad().reshape(keep)};
+    }, {x, out});
+  return out;
 }
 
 Tensor norm(const Tensor& x, Scalar p, IntArrayRef dims, bool keepdim) {
@@ -188,6 +305,11 @@ Tensor norm(const Tensor& x, Scalar p, IntArrayRef dims, bool keepdim) {
   if (std::isinf(order)) require_nonempty("norm", x, plan);
   Tensor out = detail::make_tensor(plan.out_shape, x.dtype(), x.device());
   cpu::norm(out, x, plan.reduced, order);
+  if (autograd::should_record(x))
+    autograd::record("norm", {x}, {out}, [x, order, keep = keep_shape("norm", x, dims),
+                                          d = DimList(dims.begin(), dims.end())](const BackwardArgs& g) {
+      return Grads{norm_backward(g.grad().reshape(keep), x, g.outputs[0].reshape(keep), order, d)};
+    }, {x, out});
   return out;
 }
 
@@ -197,6 +319,12 @@ Tensor cumsum(const Tensor& x, std::int64_t dim, std::optional<DType> dtype) {
   return with_dtype(x, dtype, [&](const Tensor& in) {
     Tensor out = detail::make_tensor(in.shape(), accumulate_dtype(in.dtype()), in.device());
     cpu::cumsum(out, in, d);
+    // The gradient of a prefix sum is the suffix sum of g: total - prefix + g.
+    if (autograd::should_record(in))
+      autograd::record("cumsum", {in}, {out}, [d](const BackwardArgs& g) {
+        const Tensor go = g.grad();
+        return Grads{sum(go, IntArrayRef(d), true) - cumsum(go, d) + go};
+      });
     return out;
   });
 }
@@ -225,11 +353,9 @@ Tensor Tensor::min() const { return tapeflow::min(*this); }
 std::pair<Tensor, Tensor> Tensor::min(std::int64_t dim, bool keepdim) const { return tapeflow::min(*this, dim, keepdim); }
 Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const { return tapeflow::argmax(*this, dim, keepdim); }
 Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool keepdim) const { return tapeflow::argmin(*this, dim, keepdim); }
-Tensor Tensor::var(std::int64_t correction) const { return tapeflow::var(*this, {}, correction, false); }
 Tensor Tensor::var(IntArrayRef dims, std::int64_t correction, bool keepdim) const {
   return tapeflow::var(*this, dims, correction, keepdim);
 }
-Tensor Tensor::std(std::int64_t correction) const { return tapeflow::std(*this, {}, correction, false); }
 Tensor Tensor::std(IntArrayRef dims, std::int64_t correction, bool keepdim) const {
   return tapeflow::std(*this, dims, correction, keepdim);
 }

@@ -1,12 +1,52 @@
-// View ops (share storage; no copy) and cat/stack.
+// View ops (share storage; no copy) and cat/stack. Every primitive here records itself on the
+// tape when its input is tracked; composite ops (flatten, narrow, t, split, chunk, unbind, index,
+// stack) record through the primitives they call. Backwards only use public ops, so gradients of
+// gradients flow through views too (slicing's backward is the recorded op "slice_backward").
 #include "tapeflow/ops/shape.hpp"
 
+#include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "tapeflow/ops/index.hpp"
 
 namespace tapeflow {
 namespace {
+
+const bool kRegistered = autograd::register_ops(
+    {"view", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "expand", "slice", "select", "cat",
+     "slice_backward"});
+
+// Records a one-input op whose input gradient is back(output gradient). Callers check
+// should_record first, so untracked views do not even build the lambda.
+template <typename Back>
+void record_unary(const char* name, const Tensor& in, const Tensor& out, Back back) {
+  autograd::record(name, {in}, {out}, [back = std::move(back)](const autograd::BackwardArgs& g) {
+    return autograd::Grads{back(g.grad())};
+  });
+}
+
+// The view x[..., b:e:step, ...] along dim w (b, e already resolved to 0 <= b <= e <= size).
+Tensor slice_view(const Tensor& x, std::size_t w, std::int64_t b, std::int64_t e, std::int64_t step) {
+  Shape sz = x.shape(), st = x.strides();
+  sz[w] = (e - b + step - 1) / step;
+  const std::int64_t offset = x.storage_offset() + b * st[w];
+  st[w] *= step;
+  return detail::make_view(x, sz, st, offset);
+}
+
+// Gradient of a slice: zeros of the input's shape with g in the sliced positions. Recorded, with
+// slicing as its own backward, so second-order gradients pass through slices and selects.
+Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::size_t w, std::int64_t b, std::int64_t e,
+                      std::int64_t step) {
+  Tensor out = detail::make_tensor(in_shape, g.dtype(), g.device());
+  out.zero_();
+  cpu::copy(slice_view(out, w, b, e, step), g);
+  if (autograd::should_record(g))
+    record_unary("slice_backward", g, out, [w, b, e, step](const Tensor& gg) {
+      return gg.slice(static_cast<std::int64_t>(w), b, e, step);
+    });
+  return out;
+}
 
 // Resolves one -1 in a requested shape against numel.
 Shape infer_shape(const char* op, IntArrayRef requested, std::int64_t numel, IntArrayRef from) {
@@ -69,13 +109,24 @@ Tensor Tensor::view(IntArrayRef shape) const {
   if (!st)
     fail<ShapeError>("view", "cannot view a tensor of shape ", this->shape(), " and strides ", strides(), " as ", s,
                      " without a copy; use reshape()");
-  return detail::make_view(*this, s, *st, storage_offset());
+  Tensor out = detail::make_view(*this, s, *st, storage_offset());
+  if (autograd::should_record(*this))
+    record_unary("view", *this, out, [in = this->shape()](const Tensor& g) { return g.reshape(in); });
+  return out;
 }
 
 Tensor Tensor::reshape(IntArrayRef shape) const {
   const Shape s = infer_shape("reshape", shape, numel(), this->shape());
-  if (auto st = view_strides(this->shape(), strides(), s)) return detail::make_view(*this, s, *st, storage_offset());
-  return clone().view(s);
+  Tensor out;
+  if (auto st = view_strides(this->shape(), strides(), s)) {
+    out = detail::make_view(*this, s, *st, storage_offset());
+  } else {  // a copy, laid out contiguously, then seen with the new shape
+    out = detail::make_tensor(s, dtype(), device());
+    cpu::copy(detail::make_view(out, this->shape(), contiguous_strides(this->shape()), 0), *this);
+  }
+  if (autograd::should_record(*this))
+    record_unary("reshape", *this, out, [in = this->shape()](const Tensor& g) { return g.reshape(in); });
+  return out;
 }
 
 Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
@@ -100,17 +151,21 @@ Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
   const auto a = static_cast<std::size_t>(wrap_dim("transpose", d0, nd));
   const auto b = static_cast<std::size_t>(wrap_dim("transpose", d1, nd));
   Shape sz = shape(), st = strides();
-  if (nd == 0) return detail::make_view(*this, sz, st, storage_offset());
-  std::swap(sz[a], sz[b]);
-  std::swap(st[a], st[b]);
-  return detail::make_view(*this, sz, st, storage_offset());
+  if (nd > 0) {
+    std::swap(sz[a], sz[b]);
+    std::swap(st[a], st[b]);
+  }
+  Tensor out = detail::make_view(*this, sz, st, storage_offset());
+  if (autograd::should_record(*this))
+    record_unary("transpose", *this, out, [d0, d1](const Tensor& g) { return g.transpose(d0, d1); });
+  return out;
 }
 
 Tensor Tensor::permute(IntArrayRef dims) const {
   const std::int64_t nd = dim();
   if (static_cast<std::int64_t>(dims.size()) != nd)
     fail<ShapeError>("permute", "got ", dims.size(), " dims ", dims, " for a tensor of shape ", shape());
-  Shape sz(dims.size()), st(dims.size());
+  Shape sz(dims.size()), st(dims.size()), inverse(dims.size());
   std::vector<bool> used(dims.size(), false);
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const auto d = static_cast<std::size_t>(wrap_dim("permute", dims[i], nd));
@@ -118,13 +173,17 @@ Tensor Tensor::permute(IntArrayRef dims) const {
     used[d] = true;
     sz[i] = shape()[d];
     st[i] = strides()[d];
+    inverse[d] = static_cast<std::int64_t>(i);
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  Tensor out = detail::make_view(*this, sz, st, storage_offset());
+  if (autograd::should_record(*this))
+    record_unary("permute", *this, out, [inverse](const Tensor& g) { return g.permute(inverse); });
+  return out;
 }
 
 Tensor Tensor::t() const {
   if (dim() > 2) fail<ShapeError>("t", "expects a tensor with <= 2 dims, got shape ", shape());
-  return dim() < 2 ? detail::make_view(*this, shape(), strides(), storage_offset()) : transpose(0, 1);
+  return dim() < 2 ? view(shape()) : transpose(0, 1);
 }
 
 Tensor Tensor::squeeze() const {
@@ -134,7 +193,10 @@ Tensor Tensor::squeeze() const {
       sz.push_back(shape()[static_cast<std::size_t>(d)]);
       st.push_back(strides()[static_cast<std::size_t>(d)]);
     }
-  return detail::make_view(*this, sz, st, storage_offset());
+  Tensor out = detail::make_view(*this, sz, st, storage_offset());
+  if (autograd::should_record(*this))
+    record_unary("squeeze", *this, out, [in = shape()](const Tensor& g) { return g.reshape(in); });
+  return out;
 }
 
 Tensor Tensor::squeeze(std::int64_t d) const {
@@ -144,7 +206,10 @@ Tensor Tensor::squeeze(std::int64_t d) const {
     sz.erase(w);
     st.erase(w);
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  Tensor out = detail::make_view(*this, sz, st, storage_offset());
+  if (autograd::should_record(*this))
+    record_unary("squeeze", *this, out, [in = shape()](const Tensor& g) { return g.reshape(in); });
+  return out;
 }
 
 Tensor Tensor::unsqueeze(std::int64_t d) const {
@@ -153,7 +218,10 @@ Tensor Tensor::unsqueeze(std::int64_t d) const {
   const std::int64_t stride = w < sz.size() ? sz[w] * st[w] : 1;
   sz.insert(w, 1);
   st.insert(w, stride);
-  return detail::make_view(*this, sz, st, storage_offset());
+  Tensor out = detail::make_view(*this, sz, st, storage_offset());
+  if (autograd::should_record(*this))
+    record_unary("unsqueeze", *this, out, [w](const Tensor& g) { return g.squeeze(static_cast<std::int64_t>(w)); });
+  return out;
 }
 
 Tensor Tensor::expand(IntArrayRef target) const {
@@ -173,7 +241,10 @@ Tensor Tensor::expand(IntArrayRef target) const {
     sz[i] = want;
     st[i] = existing && cur == want ? strides()[i - (nd - td)] : 0;
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  Tensor out = detail::make_view(*this, sz, st, storage_offset());
+  // The engine sums the gradient back over the broadcast dims (autograd::sum_to).
+  if (autograd::should_record(*this)) record_unary("expand", *this, out, [](const Tensor& g) { return g; });
+  return out;
 }
 
 Tensor Tensor::expand_as(const Tensor& other) const { return expand(other.shape()); }
@@ -188,11 +259,12 @@ Tensor Tensor::slice(std::int64_t d, std::optional<std::int64_t> start, std::opt
   auto clampi = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
   const std::int64_t b = start ? clampi(*start) : 0;
   const std::int64_t e = std::max(b, stop ? clampi(*stop) : n);
-  Shape sz = shape(), st = strides();
-  sz[w] = (e - b + step - 1) / step;
-  const std::int64_t offset = storage_offset() + b * st[w];
-  st[w] *= step;
-  return detail::make_view(*this, sz, st, offset);
+  Tensor out = slice_view(*this, w, b, e, step);
+  if (autograd::should_record(*this))
+    record_unary("slice", *this, out, [in = shape(), w, b, e, step](const Tensor& g) {
+      return slice_backward(g, in, w, b, e, step);
+    });
+  return out;
 }
 
 Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
@@ -217,7 +289,12 @@ Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
   const std::int64_t offset = storage_offset() + i * st[w];
   sz.erase(w);
   st.erase(w);
-  return detail::make_view(*this, sz, st, offset);
+  Tensor out = detail::make_view(*this, sz, st, offset);
+  if (autograd::should_record(*this))
+    record_unary("select", *this, out, [in = shape(), w, i](const Tensor& g) {
+      return slice_backward(g.unsqueeze(static_cast<std::int64_t>(w)), in, w, i, i + 1, 1);
+    });
+  return out;
 }
 
 Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
@@ -344,8 +421,27 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t d) {
   std::int64_t pos = 0;
   for (const Tensor* t : parts) {
     const std::int64_t n = t->shape()[w];
-    cpu::copy(out.narrow(static_cast<std::int64_t>(w), pos, n), *t);
+    cpu::copy(slice_view(out, w, pos, pos + n, 1), *t);
     pos += n;
+  }
+  if (autograd::should_record_list(tensors)) {
+    // Where each input landed along dim w; skipped (1-D empty) inputs get no gradient.
+    std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+    pos = 0;
+    for (const Tensor& t : tensors) {
+      const bool skipped = t.dim() == 1 && t.numel() == 0;
+      const std::int64_t n = skipped ? -1 : t.shape()[w];
+      ranges.emplace_back(pos, n);
+      pos += std::max<std::int64_t>(n, 0);
+    }
+    autograd::record("cat", tensors, {out}, [ranges, w](const autograd::BackwardArgs& g) {
+      autograd::Grads grads(ranges.size());
+      const Tensor go = g.grad();
+      for (std::size_t k = 0; k < ranges.size(); ++k)
+        if (g.needs(k) && ranges[k].second >= 0)
+          grads[k] = go.narrow(static_cast<std::int64_t>(w), ranges[k].first, ranges[k].second);
+      return grads;
+    });
   }
   return out;
 }

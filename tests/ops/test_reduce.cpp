@@ -248,7 +248,7 @@ TEST_CASE("mean, var and std against loops") {
   REQUIRE(x.mean().item<double>() == 2.75);
   REQUIRE(x.mean({0}).data_ptr<double>()[1] == 3.5);
   REQUIRE(x.var().item<double>() == Approx(ref_var({1, 2, 3, 5}, 1)));
-  REQUIRE(x.var(0).item<double>() == Approx(ref_var({1, 2, 3, 5}, 0)));
+  REQUIRE(x.var({}, 0).item<double>() == Approx(ref_var({1, 2, 3, 5}, 0)));  // all dims, correction 0
   REQUIRE(x.std({1}, 0, true).shape() == Shape{2, 1});
   REQUIRE(x.std({1}, 0, true).data_ptr<double>()[1] == 1.0);
   REQUIRE(x.std().item<double>() == Approx(std::sqrt(ref_var({1, 2, 3, 5}, 1))));
