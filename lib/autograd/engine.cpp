@@ -164,7 +164,12 @@ std::vector<Tensor> run_backward(const BackwardRequest& req) {
     const bool anomaly = is_anomaly_enabled();
     for (std::size_t k = 0; k < grads.size(); ++k) {
       if (!e->input_needs_grad[k] || !grads[k].defined()) continue;
-      const Tensor& input = e->inputs[k];
+      // An in-place entry's non-owning `self` input: use the owning handle of the same live output.
+      const Tensor* in = &e->inputs[k];
+      if (in->impl_ptr().use_count() == 0)
+        for (const Tensor& o : outputs)
+          if (o.impl() == in->impl()) in = &o;
+      const Tensor& input = *in;
       Tensor g = sum_to(grads[k], input.shape());
       if (g.dtype() != input.dtype()) g = g.to(input.dtype());
       if (anomaly) check_finite(e->name, k, g);

@@ -139,6 +139,12 @@ void record_custom(const char* name, std::vector<Tensor> inputs, const std::vect
     e->outputs.push_back(out.impl_ptr());
     e->output_keys.push_back(&impl);
   }
+  // An in-place op's `self` is both an input and an output: hold it without owning it, like the
+  // outputs (owning it would keep it, and all it depends on, alive for ever when backward never
+  // comes). The engine takes the owning handle from the live output when it walks the entry.
+  for (Tensor& in : e->inputs)
+    for (TensorImpl* key : e->output_keys)
+      if (in.impl() == key) in = Tensor(std::shared_ptr<TensorImpl>(std::shared_ptr<TensorImpl>(), key));
   e->saved.reserve(saved.size());
   for (const Tensor& s : saved) e->saved.emplace_back(s, s.impl()->storage->version());
   e->backward = std::move(backward);

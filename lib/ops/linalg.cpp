@@ -170,7 +170,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         ga = tapeflow::matmul(g2, mT(b2));
         if (a.dim() == 1) ga = ga.squeeze(-2);
       }
-      if (g.needs(1)) {
+      if (g.needs(1) && b.dim() == 2 && a2.dim() > 2) {
+        // A matrix shared by a batch (a linear layer on (..., n, k) inputs): one GEMM over the
+        // flattened batch, a^T (k, B*n) @ g (B*n, m), instead of B products summed afterwards.
+        const std::int64_t k = a2.size(-1), m = g2.size(-1);
+        std::int64_t rows = 1;  // batch * n, counted (not numel / k: k may be 0)
+        for (std::int64_t d = 0; d + 1 < a2.dim(); ++d) rows *= a2.size(d);
+        gb = tapeflow::matmul(mT(a2.reshape({rows, k})), g2.reshape({rows, m}));  // a's batch is the output's
+      } else if (g.needs(1)) {
         gb = tapeflow::matmul(mT(a2), g2);
         if (b.dim() == 1) gb = gb.squeeze(-1);
       }
@@ -225,9 +232,10 @@ Tensor outer(const Tensor& a, const Tensor& b) {
   check_pair("outer", ap, bp);
   check_dims("outer", a, b, 1);
   Tensor out = untracked([&] { return batched_product("outer", ap.unsqueeze(1), bp.unsqueeze(0), a, b); });
-  // d/da = g @ b, d/db = a @ g (1-D matmuls); the engine casts them back to a promoted input's dtype.
-  if (records(out, a, b))
-    autograd::record("outer", {a, b}, {out}, [ap, bp](const autograd::BackwardArgs& g) {
+  // d/da = g @ b, d/db = a @ g (1-D matmuls). Recorded on the promoted operands: a promoted
+  // input's gradient goes back through the recorded dtype conversion.
+  if (records(out, ap, bp))
+    autograd::record("outer", {ap, bp}, {out}, [ap, bp](const autograd::BackwardArgs& g) {
       return autograd::Grads{g.needs(0) ? tapeflow::matmul(g.grad(), bp) : Tensor(),
                              g.needs(1) ? tapeflow::matmul(ap, g.grad()) : Tensor()};
     }, /*saved=*/{ap, bp});

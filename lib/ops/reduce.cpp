@@ -78,17 +78,25 @@ Shape keep_shape(const char* op, const Tensor& x, IntArrayRef dims) {
 // g and out arrive reshaped to keep_shape.
 
 // PyTorch's prod backward: out / x without zeros; with zeros, a slice's single zero gets the
-// product of the others and everything else in that slice gets 0 (two zeros: all 0).
+// product of the others and everything else in that slice gets 0 (two zeros: all 0). Written so
+// that second-order gradients are right too with a single zero per slice.
 Tensor prod_backward(const Tensor& g, const Tensor& x, const Tensor& out, std::optional<std::int64_t> dim,
                      const Shape& keep) {
   const Tensor zero = eq(x, 0);
   if (!zero.any().item<bool>()) return g * out / x;
+  auto over_slice = [&](const Tensor& t, bool product) {
+    if (dim) return product ? prod(t, *dim, true) : sum(t, IntArrayRef(*dim), true);
+    return (product ? prod(t) : sum(t)).reshape(keep);
+  };
   const Tensor safe = x.masked_fill(zero, 1);
-  const Tensor others = dim ? prod(safe, *dim, true) : prod(safe).reshape(keep);  // product of the non-zeros
-  const Tensor zeros_in_slice = dim ? sum(zero, IntArrayRef(*dim), true) : sum(zero).reshape(keep);
-  const Tensor at_zero = where(eq(zeros_in_slice, 1), others, 0);
-  const Tensor elsewhere = where(eq(zeros_in_slice, 0), others / safe, 0);
-  return g * where(zero, at_zero, elsewhere);
+  const Tensor others = over_slice(safe, true);  // product of the non-zeros
+  const Tensor zeros_in_slice = over_slice(zero, false);
+  const Tensor one_zero = eq(zeros_in_slice, 1);
+  // The zero's own value (0, but it carries d/dx_zero for the other positions' gradients).
+  const Tensor zero_value = over_slice(where(zero, x, 0), false);
+  const Tensor at_zero = where(one_zero, others, 0);
+  const Tensor factor = where(eq(zeros_in_slice, 0), 1.0, where(one_zero, zero_value, 0));
+  return g * where(zero, at_zero, others / safe * factor);
 }
 
 // amax/amin/max/min over dims: the gradient is split evenly among the tied extrema.

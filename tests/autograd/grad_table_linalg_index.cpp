@@ -40,6 +40,8 @@ const RegisterGradCases rows({
     product("matmul", "1-D . 3-D", {3}, {2, 3, 5}, t_matmul),
     product("matmul", "3-D . 1-D", {2, 4, 3}, {3}, t_matmul),
     product("matmul", "zero-size inner dim", {4, 0}, {0, 3}, t_matmul),
+    product("matmul", "zero-size inner dim, 3-D . 2-D", {2, 4, 0}, {0, 3}, t_matmul),
+    product("matmul", "zero-size batch, 3-D . 2-D", {0, 4, 3}, {3, 2}, t_matmul),
     {"matmul", "transposed leaves",
      [] { return Inputs{leaf(randn64({3, 4}).t()), leaf(randn64({5, 3}).t())}; },
      [](const Inputs& x) { return matmul(x[0], x[1]); }, true},
@@ -73,6 +75,9 @@ const RegisterGradCases rows({
      [] { return Inputs{leaf(randn64({5, 2}).select(1, 1)), leaf(randn64({5}))}; },
      [](const Inputs& x) { return dot(x[0], x[1]); }, true},
     product("outer", "1-D x 1-D", {4}, {3}, t_outer),
+    {"outer", "int64 and float64 operands (promoted)",
+     [] { return Inputs{tensor({3, -1, 0, 2}), leaf(randn64({3}))}; },
+     [](const Inputs& x) { return outer(x[0], x[1]); }, true},
 
     // ---- addmm ----
     {"addmm", "broadcast bias (m), beta 0.5, alpha 2",

@@ -130,7 +130,7 @@ TEST_CASE("a saved tensor modified in place makes backward throw") {
   }
 }
 
-TEST_CASE("copy_, fill_ and zero_ record") {
+TEST_CASE("copy_ fill_ and zero_ record") {
   Tensor x = leaf64({1.0, 2.0, 3.0});
   Tensor src = tensor({10.0f}, kFloat32).requires_grad_();
   Tensor y = x * 2.0;
@@ -255,7 +255,7 @@ TEST_CASE("non-differentiable elementwise ops never record") {
   REQUIRE_FALSE(sign(i).requires_grad());
 }
 
-TEST_CASE("sign, floor, ceil and round record a zero gradient") {
+TEST_CASE("sign floor ceil and round record a zero gradient") {
   Tensor x = leaf64({-1.5, 0.2, 2.7});
   (sign(x) + floor(x) + ceil(x) + round(x) + x).sum().backward();
   require_values(x.grad(), {1.0, 1.0, 1.0});

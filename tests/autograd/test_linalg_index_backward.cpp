@@ -194,16 +194,56 @@ TEST_CASE("matmul backward: 1-D and broadcast batch operands get gradients of th
   }
 }
 
+TEST_CASE("outer of mixed dtypes gives each input a gradient of its own dtype") {
+  Tensor a = seeded_randn({3}, 60).to(kFloat32);
+  a.requires_grad_(true);
+  Tensor b = leaf64({2}, 61);
+  const Tensor y = outer(a, b);
+  REQUIRE(y.dtype() == kFloat64);
+  const Tensor G = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, kFloat64);
+  y.backward(G);
+  REQUIRE(a.grad().dtype() == kFloat32);
+  REQUIRE(b.grad().dtype() == kFloat64);
+  const auto A = values(a), B = values(b);
+  require_close(values(a.grad()), {B[0] + 2 * B[1], 3 * B[0] + 4 * B[1], 5 * B[0] + 6 * B[1]}, 1e-5);
+  require_close(values(b.grad()), {A[0] + 3 * A[1] + 5 * A[2], 2 * A[0] + 4 * A[1] + 6 * A[2]});
+}
+
+TEST_CASE("index ops on 0-D inputs") {
+  Tensor x = leaf64({}, 62);
+  index_select(x, 0, tensor({0, 0, -1})).backward(ones({3}, kFloat64));
+  REQUIRE(values(x.grad()) == std::vector<double>{3});
+  Tensor z = leaf64({}, 63);
+  gather(z, 0, scalar_tensor(0, kInt64)).backward(scalar_tensor(2.5, kFloat64));
+  REQUIRE(values(z.grad()) == std::vector<double>{2.5});
+}
+
 TEST_CASE("matmul backward reads transposed operands without copying them") {
   Tensor a = leaf64({6, 5}, 30), b = leaf64({5, 7}, 31);
   Tensor c = leaf64({3, 6, 5}, 32), d = leaf64({3, 5, 7}, 33);
+  Tensor e = leaf64({5, 7}, 34), f = leaf64({7, 5}, 35);
   const Tensor y1 = mm(a, b), y2 = matmul(c, d), y3 = bmm(c, d);
+  const Tensor y4 = matmul(c, e), y5 = addmm(e.select(0, 0), a, e), y6 = matmul(c, f.t());
   const std::int64_t before = detail::linalg_operand_copies();
-  y1.backward(ones_like(y1));
-  y2.backward(ones_like(y2));
-  y3.backward(ones_like(y3));
+  for (const Tensor& y : {y1, y2, y3, y4, y5, y6}) y.backward(ones_like(y));
   REQUIRE(detail::linalg_operand_copies() == before);
-  require_close(values(a.grad()), ref_mm(std::vector<double>(42, 1.0), values(b), 6, 7, 5, false, true));
+  // The shared matrix of a batched product gets the sum over the batch (one flattened GEMM).
+  const auto C = values(c);
+  std::vector<double> de(35, 0.0);
+  for (int bt = 0; bt < 3; ++bt) {
+    const std::vector<double> cb(C.begin() + bt * 30, C.begin() + bt * 30 + 30);
+    const auto part = ref_mm(cb, std::vector<double>(42, 1.0), 5, 6, 7, /*ta=*/true);
+    for (std::size_t i = 0; i < 35; ++i) de[i] += part[i];
+  }
+  // e also got the addmm gradient a^T 1 and, through its row 0 as bias, 6 per column.
+  const auto da = ref_mm(values(a), std::vector<double>(42, 1.0), 5, 6, 7, true);
+  for (std::size_t i = 0; i < 35; ++i) de[i] += da[i] + (i < 7 ? 6.0 : 0.0);
+  require_close(values(e.grad()), de, 1e-10);
+  // a: from mm(a, b) and as addmm's first operand.
+  auto dA = ref_mm(std::vector<double>(42, 1.0), values(b), 6, 7, 5, false, true);
+  const auto dA5 = ref_mm(std::vector<double>(42, 1.0), values(e), 6, 7, 5, false, true);
+  for (std::size_t i = 0; i < dA.size(); ++i) dA[i] += dA5[i];
+  require_close(values(a.grad()), dA, 1e-10);
 }
 
 TEST_CASE("index ops accumulate gradients at duplicate indices") {
