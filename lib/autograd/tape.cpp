@@ -1,5 +1,6 @@
 // The per-thread tape: grad mode, recording, pruning of unreachable entries.
 #include "autograd/tape.hpp"
+#include "core/fast_tls.hpp"
 
 #include <atomic>
 #include <mutex>
@@ -11,7 +12,7 @@
 
 namespace tapeflow {
 namespace {
-thread_local bool t_grad_enabled = true;
+TAPEFLOW_FAST_TLS thread_local bool t_grad_enabled = true;
 std::atomic<bool> g_anomaly{false};
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/small_alloc.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 
@@ -112,7 +113,7 @@ Tensor from_blob(void* data, IntArrayRef shape, IntArrayRef strides, TensorOptio
   }
   if (extent != 0)
     for (std::size_t i = 0; i < shape.size(); ++i) extent += (shape[i] - 1) * strides[i];
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_small_shared<TensorImpl>();
   impl->storage = Storage::wrap(data, static_cast<std::size_t>(extent) * element_size(o.dtype()), o.device(), {});
   impl->sizes = Shape(shape);
   impl->strides = Shape(strides);
@@ -127,7 +128,7 @@ Tensor from_blob(void* data, IntArrayRef shape, TensorOptions o) {
 
 Tensor from_blob(void* data, IntArrayRef shape, std::function<void(void*)> deleter, TensorOptions o) {
   if (!o.device().is_cpu()) fail<DeviceError>("from_blob", "only CPU memory can be wrapped, got ", o.device());
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_small_shared<TensorImpl>();
   impl->numel = shape_numel(shape);
   impl->storage = Storage::wrap(data, static_cast<std::size_t>(impl->numel) * element_size(o.dtype()), o.device(),
                                 std::move(deleter));

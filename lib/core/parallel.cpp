@@ -2,6 +2,7 @@
 // OpenBLAS is kept at one thread while our pool runs and gets all threads for a lone GEMM
 // (see linalg), so the two pools never oversubscribe the cores.
 #include "core/parallel.hpp"
+#include "core/fast_tls.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -15,7 +16,7 @@ namespace tapeflow {
 namespace detail {
 namespace {
 
-thread_local bool t_in_region = false;
+TAPEFLOW_FAST_TLS thread_local bool t_in_region = false;
 
 class ThreadPool {
  public:

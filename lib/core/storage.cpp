@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/small_alloc.hpp"
 #include "tapeflow/error.hpp"
 
 namespace tapeflow {
@@ -23,6 +24,7 @@ class CpuAllocator {
     return *a;
   }
   void* allocate(std::size_t nbytes) {
+    if (nbytes <= detail::kSmallBlockMax) return detail::small_alloc(nbytes);
     const std::size_t size = round_up(nbytes);
     if (size >= kCacheMin) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -39,6 +41,7 @@ class CpuAllocator {
     return p;
   }
   void deallocate(void* p, std::size_t nbytes) {
+    if (nbytes <= detail::kSmallBlockMax) return detail::small_free(p, nbytes);
     const std::size_t size = round_up(nbytes);
     if (size >= kCacheMin) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -78,11 +81,11 @@ std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device) {
   if (!device.is_cpu())
     fail<DeviceError>("alloc", "device ", device.str(), " is not available: this build has no CUDA backend yet");
   void* p = CpuAllocator::instance().allocate(nbytes);
-  return std::make_shared<Storage>(p, nbytes, device, Deleter{}, true);
+  return detail::make_small_shared<Storage>(p, nbytes, device, Deleter{}, true);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t nbytes, Device device, Deleter deleter) {
-  return std::make_shared<Storage>(data, nbytes, device, std::move(deleter), false);
+  return detail::make_small_shared<Storage>(data, nbytes, device, std::move(deleter), false);
 }
 
 Storage::Storage(void* data, std::size_t nbytes, Device device, Deleter deleter, bool from_allocator)

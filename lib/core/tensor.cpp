@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "autograd/tape.hpp"
+#include "core/small_alloc.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "tapeflow/creation.hpp"
@@ -12,7 +13,7 @@ namespace detail {
 Tensor make_tensor(IntArrayRef shape, DType dtype, Device device) {
   for (std::int64_t s : shape)
     if (s < 0) fail<ShapeError>("empty", "negative size in shape ", shape);
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_small_shared<TensorImpl>();
   impl->sizes = Shape(shape);
   impl->strides = contiguous_strides(shape);
   impl->numel = shape_numel(shape);
@@ -22,7 +23,7 @@ Tensor make_tensor(IntArrayRef shape, DType dtype, Device device) {
 }
 
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_small_shared<TensorImpl>();
   impl->storage = base.impl()->storage;
   impl->numel = shape_numel(sizes);
   impl->sizes = std::move(sizes);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 
@@ -67,16 +68,31 @@ void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t 
   });
 }
 
+// C = op(A) * op(B) + beta * C, row-major; op transposes when the flag is set.
+template <typename T>
+void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda,
+          const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
+  const CBLAS_TRANSPOSE a = ta ? CblasTrans : CblasNoTrans, b = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, a, b, i(M), i(N), i(K), 1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, a, b, i(M), i(N), i(K), 1.0, A, i(lda), B, i(ldb), beta, C, i(ldc));
+}
 template <typename T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda, const T* B,
           std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
-  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(M), i(N), i(K), 1.0f, A, i(lda), B, i(ldb), beta,
-                C, i(ldc));
-  else
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(M), i(N), i(K), 1.0, A, i(lda), B, i(ldb), beta,
-                C, i(ldc));
+  gemm<T>(false, false, M, N, K, A, lda, B, ldb, beta, C, ldc);
+}
+
+// The adjoint of im2col_rows: adds a column block of output rows [oh0, oh1) back into im.
+template <typename T>
+void col2im_rows(const T* col, const ConvGeom& g, std::int64_t oh0, std::int64_t oh1, T* im) {
+  for_each_col_segment(g, oh0, oh1, [&](std::int64_t seg, std::int64_t src, bool inside, Range wr) {
+    if (!inside) return;
+    const T* c = col + seg;
+    for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * g.sW] += c[ow];
+  });
 }
 
 // Same rule as linalg's set_blas_threads (lib/cpu/gemm.cpp): only touch OpenBLAS when needed.
@@ -89,6 +105,32 @@ constexpr std::int64_t kColBlockBytes = std::int64_t(1) << 20;
 // Below this many flops the pool costs more than it saves.
 constexpr double kParallelFlops = 4e6;
 
+// Output rows per column block: the whole image for 1x1 kernels (nothing is copied).
+template <typename T>
+std::int64_t block_rows(const ConvGeom& g) {
+  if (g.is_pointwise()) return g.Ho;
+  const std::int64_t row_bytes = g.col_rows() * g.Wo * static_cast<std::int64_t>(sizeof(T));
+  return std::clamp<std::int64_t>(kColBlockBytes / std::max<std::int64_t>(row_bytes, 1), 1, std::max<std::int64_t>(g.Ho, 1));
+}
+
+// Runs task(t, col) for t in [0, tasks): on the pool with one OpenBLAS thread each when there is
+// enough work, else serially with OpenBLAS owning the cores. col is a per-thread scratch buffer.
+template <typename T, typename F>
+void run_tasks(std::int64_t tasks, double flops, std::int64_t col_size, F&& task) {
+  const int threads = detail::in_parallel_region() ? 1 : get_num_threads();
+  if (threads > 1 && tasks >= threads && flops >= kParallelFlops) {
+    blas_threads(1);  // our pool owns the cores
+    detail::parallel_for(0, tasks, 1, [&](std::int64_t tb, std::int64_t te) {
+      std::vector<T> col(static_cast<std::size_t>(col_size));
+      for (std::int64_t t = tb; t < te; ++t) task(t, col.data());
+    });
+  } else {
+    blas_threads(threads);  // GEMMs run alone: let OpenBLAS use the cores
+    std::vector<T> col(static_cast<std::size_t>(col_size));
+    for (std::int64_t t = 0; t < tasks; ++t) task(t, col.data());
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -98,11 +140,7 @@ void im2col(const T* im, const ConvGeom& g, T* col) {
 
 template <typename T>
 void col2im(const T* col, const ConvGeom& g, T* im) {
-  for_each_col_segment(g, 0, g.Ho, [&](std::int64_t seg, std::int64_t src, bool inside, Range wr) {
-    if (!inside) return;
-    const T* c = col + seg;
-    for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * g.sW] += c[ow];
-  });
+  col2im_rows(col, g, 0, g.Ho, im);
 }
 
 template void im2col<float>(const float*, const ConvGeom&, float*);
@@ -120,9 +158,7 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
     const std::int64_t N = input.size(0), Cout = weight.size(0), Mg = Cout / groups;
     const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W;
     const bool pointwise = g.is_pointwise();
-    // Output rows per block: the whole image for 1x1 kernels (nothing is copied).
-    const std::int64_t row_bytes = K * g.Wo * static_cast<std::int64_t>(sizeof(T));
-    const std::int64_t rows = pointwise ? g.Ho : std::clamp<std::int64_t>(kColBlockBytes / std::max<std::int64_t>(row_bytes, 1), 1, g.Ho);
+    const std::int64_t rows = block_rows<T>(g);
     const std::int64_t blocks = (g.Ho + rows - 1) / rows;
     const std::int64_t tasks = N * groups * blocks;
 
@@ -149,19 +185,92 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
       }
     };
 
+    const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
+    run_tasks<T>(tasks, flops, pointwise ? 0 : K * rows * g.Wo, run);
+  });
+}
+
+// grad_input: per image and group, col = W_g^T * G_g, folded back with col2im (row blocks in
+// order, so one task owns its whole input slice and nothing races).
+void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const Tensor& weight, const ConvGeom& g,
+                           std::int64_t groups) {
+  dispatch_floating(grad.dtype(), "conv2d_backward_input", [&]<typename T>() {
+    const T* go = grad.data_ptr<T>();
+    const T* w = weight.data_ptr<T>();
+    T* gi = grad_input.data_ptr<T>();
+    const std::int64_t N = grad_input.size(0), Cout = weight.size(0), Mg = Cout / groups;
+    const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W;
+    const bool pointwise = g.is_pointwise();
+    const std::int64_t rows = block_rows<T>(g);
+    std::fill(gi, gi + grad_input.numel(), T(0));
+    if (K == 0 || P == 0 || Mg == 0) return;
+    const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
+    run_tasks<T>(N * groups, flops, pointwise ? 0 : K * rows * g.Wo, [&](std::int64_t t, T* col) {
+      const std::int64_t gi_ = t % groups, n = t / groups;
+      const T* src = go + (n * Cout + gi_ * Mg) * P;
+      const T* wg = w + gi_ * Mg * K;
+      T* dst = gi + (n * groups + gi_) * g.C * HW;
+      if (pointwise) {  // the column matrix is the input slice itself
+        gemm<T>(true, false, K, P, Mg, wg, K, src, P, T(0), dst, P);
+        return;
+      }
+      for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
+        const std::int64_t oh1 = std::min(g.Ho, oh0 + rows), width = (oh1 - oh0) * g.Wo;
+        gemm<T>(true, false, K, width, Mg, wg, K, src + oh0 * g.Wo, P, T(0), col, width);
+        col2im_rows(col, g, oh0, oh1, dst);
+      }
+    });
+  });
+}
+
+// grad_weight: sum over images of G_g * col^T. Each task takes a range of images and all groups
+// into a private accumulator; the accumulators are added up at the end.
+void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const Tensor& input, const ConvGeom& g,
+                            std::int64_t groups) {
+  dispatch_floating(grad.dtype(), "conv2d_backward_weight", [&]<typename T>() {
+    const T* go = grad.data_ptr<T>();
+    const T* in = input.data_ptr<T>();
+    T* gw = grad_weight.data_ptr<T>();
+    const std::int64_t N = input.size(0), Cout = grad_weight.size(0), Mg = Cout / groups;
+    const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W, total = Cout * K;
+    const bool pointwise = g.is_pointwise();
+    const std::int64_t rows = block_rows<T>(g);
+    std::fill(gw, gw + total, T(0));
+    if (K == 0 || P == 0 || Mg == 0 || N == 0) return;
+    // Accumulates images [n0, n1) into acc (Cout x K).
+    const auto images = [&](std::int64_t n0, std::int64_t n1, T* acc, T* col) {
+      for (std::int64_t n = n0; n < n1; ++n)
+        for (std::int64_t gi_ = 0; gi_ < groups; ++gi_) {
+          const T* src = go + (n * Cout + gi_ * Mg) * P;
+          const T* im = in + (n * groups + gi_) * g.C * HW;
+          T* dst = acc + gi_ * Mg * K;
+          if (pointwise) {
+            gemm<T>(false, true, Mg, K, P, src, P, im, P, T(1), dst, K);
+            continue;
+          }
+          for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
+            const std::int64_t oh1 = std::min(g.Ho, oh0 + rows), width = (oh1 - oh0) * g.Wo;
+            im2col_rows(im, g, oh0, oh1, col);
+            gemm<T>(false, true, Mg, K, width, src + oh0 * g.Wo, P, col, width, T(1), dst, K);
+          }
+        }
+    };
     const std::int64_t col_size = pointwise ? 0 : K * rows * g.Wo;
     const int threads = detail::in_parallel_region() ? 1 : get_num_threads();
     const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
-    if (threads > 1 && tasks >= threads && flops >= kParallelFlops) {
-      blas_threads(1);  // our pool owns the cores
-      detail::parallel_for(0, tasks, 1, [&](std::int64_t tb, std::int64_t te) {
-        std::vector<T> col(static_cast<std::size_t>(col_size));
-        for (std::int64_t t = tb; t < te; ++t) run(t, col.data());
+    if (threads > 1 && N >= threads && flops >= kParallelFlops) {
+      blas_threads(1);
+      std::mutex m;
+      detail::parallel_for(0, N, 1, [&](std::int64_t b, std::int64_t e) {
+        std::vector<T> col(static_cast<std::size_t>(col_size)), acc(static_cast<std::size_t>(total), T(0));
+        images(b, e, acc.data(), col.data());
+        std::lock_guard<std::mutex> lock(m);
+        for (std::int64_t i = 0; i < total; ++i) gw[i] += acc[static_cast<std::size_t>(i)];
       });
     } else {
-      blas_threads(threads);  // GEMMs run alone: let OpenBLAS use the cores
+      blas_threads(threads);
       std::vector<T> col(static_cast<std::size_t>(col_size));
-      for (std::int64_t t = 0; t < tasks; ++t) run(t, col.data());
+      images(0, N, gw, col.data());
     }
   });
 }

@@ -30,6 +30,14 @@ template <typename T> void col2im(const T* col, const ConvGeom& g, T* im);
 void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                     const ConvGeom& g, std::int64_t groups);
 
+// grad_input (N, C_in, H, W) of conv2d from grad (N, C_out, Ho, Wo) and weight: the adjoint in the
+// input (col2im of W^T * grad). grad_weight (C_out, C_in/groups, kH, kW): the adjoint in the
+// weight (grad * im2col(input)^T, summed over images). Overwrite their outputs; all contiguous.
+void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const Tensor& weight, const ConvGeom& g,
+                           std::int64_t groups);
+void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const Tensor& input, const ConvGeom& g,
+                            std::int64_t groups);
+
 extern template void im2col<float>(const float*, const ConvGeom&, float*);
 extern template void im2col<double>(const double*, const ConvGeom&, double*);
 extern template void col2im<float>(const float*, const ConvGeom&, float*);

@@ -60,53 +60,114 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::
   });
 }
 
-void avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, const PoolGeom& g, bool count_include_pad) {
-  dispatch_floating(x.dtype(), "avg_pool2d", [&]<typename T>() {
+namespace {
+
+// One average window: the input rows [hb, he) and columns [wb, we) it reads, and its divisor.
+struct AvgWindow {
+  std::int64_t hb, he, wb, we, count;
+};
+
+// avg_pool2d's window as PyTorch clips it: first to the padded input (the divisor with
+// padding), then to the input itself.
+AvgWindow avg_window(const PoolGeom& g, std::int64_t oh, std::int64_t ow, bool count_include_pad) {
+  const std::int64_t h0 = oh * g.sH - g.pH, h1 = std::min(h0 + g.kH, g.H + g.pH);
+  const std::int64_t w0 = ow * g.sW - g.pW, w1 = std::min(w0 + g.kW, g.W + g.pW);
+  AvgWindow a{std::max<std::int64_t>(h0, 0), std::min(h1, g.H), std::max<std::int64_t>(w0, 0), std::min(w1, g.W), 0};
+  a.count = count_include_pad ? (h1 - h0) * (w1 - w0) : (a.he - a.hb) * (a.we - a.wb);
+  return a;
+}
+
+// adaptive_avg_pool2d's window: rows [floor(oh*H/Ho), ceil((oh+1)*H/Ho)), the same for columns.
+AvgWindow adaptive_window(std::int64_t H, std::int64_t W, std::int64_t Ho, std::int64_t Wo, std::int64_t oh,
+                          std::int64_t ow) {
+  AvgWindow a{oh * H / Ho, ((oh + 1) * H + Ho - 1) / Ho, ow * W / Wo, ((ow + 1) * W + Wo - 1) / Wo, 0};
+  a.count = (a.he - a.hb) * (a.we - a.wb);
+  return a;
+}
+
+// out[plane, oh, ow] = mean of x over window(oh, ow), one task per output row.
+template <typename Win>
+void average_pool(const char* op, const Tensor& out, const Tensor& x, std::int64_t planes, std::int64_t H,
+                  std::int64_t W, std::int64_t Ho, std::int64_t Wo, std::int64_t window_bound, Win&& window) {
+  dispatch_floating(x.dtype(), op, [&]<typename T>() {
     const T* in = x.data_ptr<T>();
     T* o = out.data_ptr<T>();
-    for_each_output_row(planes, g.Ho, g.Wo * g.kH * g.kW, [&](std::int64_t p, std::int64_t oh) {
-      const T* plane = in + p * g.H * g.W;
-      T* orow = o + (p * g.Ho + oh) * g.Wo;
-      // The window as PyTorch clips it: first to the padded input (the divisor with padding),
-      // then to the input itself.
-      const std::int64_t h0 = oh * g.sH - g.pH, h1 = std::min(h0 + g.kH, g.H + g.pH);
-      const std::int64_t hb = std::max<std::int64_t>(h0, 0), he = std::min(h1, g.H);
-      for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
-        const std::int64_t w0 = ow * g.sW - g.pW, w1 = std::min(w0 + g.kW, g.W + g.pW);
-        const std::int64_t wb = std::max<std::int64_t>(w0, 0), we = std::min(w1, g.W);
-        if (hb >= he || wb >= we) {
+    for_each_output_row(planes, Ho, Wo * window_bound, [&](std::int64_t p, std::int64_t oh) {
+      const T* plane = in + p * H * W;
+      T* orow = o + (p * Ho + oh) * Wo;
+      for (std::int64_t ow = 0; ow < Wo; ++ow) {
+        const AvgWindow a = window(oh, ow);
+        if (a.hb >= a.he || a.wb >= a.we) {
           orow[ow] = T(0);
           continue;
         }
         T sum = 0;
-        for (std::int64_t h = hb; h < he; ++h)
-          for (std::int64_t w = wb; w < we; ++w) sum += plane[h * g.W + w];
-        const std::int64_t count = count_include_pad ? (h1 - h0) * (w1 - w0) : (he - hb) * (we - wb);
-        orow[ow] = sum / static_cast<T>(count);
+        for (std::int64_t h = a.hb; h < a.he; ++h)
+          for (std::int64_t w = a.wb; w < a.we; ++w) sum += plane[h * W + w];
+        orow[ow] = sum / static_cast<T>(a.count);
       }
     });
   });
 }
 
-void adaptive_avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, std::int64_t H, std::int64_t W,
-                         std::int64_t Ho, std::int64_t Wo) {
-  dispatch_floating(x.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
-    const T* in = x.data_ptr<T>();
-    T* o = out.data_ptr<T>();
-    const std::int64_t kh = (H + Ho - 1) / Ho + 1, kw = (W + Wo - 1) / Wo + 1;  // window bound
-    for_each_output_row(planes, Ho, Wo * kh * kw, [&](std::int64_t p, std::int64_t oh) {
-      const T* plane = in + p * H * W;
-      T* orow = o + (p * Ho + oh) * Wo;
-      const std::int64_t hb = oh * H / Ho, he = ((oh + 1) * H + Ho - 1) / Ho;
-      for (std::int64_t ow = 0; ow < Wo; ++ow) {
-        const std::int64_t wb = ow * W / Wo, we = ((ow + 1) * W + Wo - 1) / Wo;
-        T sum = 0;
-        for (std::int64_t h = hb; h < he; ++h)
-          for (std::int64_t w = wb; w < we; ++w) sum += plane[h * W + w];
-        orow[ow] = sum / static_cast<T>((he - hb) * (we - wb));
+// The adjoint: gx[plane] = sum over outputs of grad / count spread over the window. Windows of
+// one plane overlap, so a task owns whole planes.
+template <typename Win>
+void average_pool_backward(const char* op, const Tensor& gx, const Tensor& grad, std::int64_t planes, std::int64_t H,
+                           std::int64_t W, std::int64_t Ho, std::int64_t Wo, std::int64_t window_bound, Win&& window) {
+  dispatch_floating(grad.dtype(), op, [&]<typename T>() {
+    const T* go = grad.data_ptr<T>();
+    T* gi = gx.data_ptr<T>();
+    const std::int64_t work = std::max<std::int64_t>(1, Ho * Wo * window_bound + H * W);
+    const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / work);
+    detail::parallel_for(0, planes, grain, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t p = b; p < e; ++p) {
+        T* plane = gi + p * H * W;
+        std::fill(plane, plane + H * W, T(0));
+        const T* grow = go + p * Ho * Wo;
+        for (std::int64_t oh = 0; oh < Ho; ++oh)
+          for (std::int64_t ow = 0; ow < Wo; ++ow) {
+            const AvgWindow a = window(oh, ow);
+            if (a.hb >= a.he || a.wb >= a.we) continue;
+            const T v = grow[oh * Wo + ow] / static_cast<T>(a.count);
+            for (std::int64_t h = a.hb; h < a.he; ++h)
+              for (std::int64_t w = a.wb; w < a.we; ++w) plane[h * W + w] += v;
+          }
       }
     });
   });
+}
+
+// A bound on the adaptive window's size (for work estimates); an empty output has none.
+std::int64_t adaptive_bound(std::int64_t H, std::int64_t W, std::int64_t Ho, std::int64_t Wo) {
+  if (Ho == 0 || Wo == 0) return 1;
+  return ((H + Ho - 1) / Ho + 1) * ((W + Wo - 1) / Wo + 1);
+}
+
+}  // namespace
+
+void avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, const PoolGeom& g, bool count_include_pad) {
+  average_pool("avg_pool2d", out, x, planes, g.H, g.W, g.Ho, g.Wo, g.kH * g.kW,
+               [&](std::int64_t oh, std::int64_t ow) { return avg_window(g, oh, ow, count_include_pad); });
+}
+
+void avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad, std::int64_t planes, const PoolGeom& g,
+                         bool count_include_pad) {
+  average_pool_backward("avg_pool2d_backward", grad_input, grad, planes, g.H, g.W, g.Ho, g.Wo, g.kH * g.kW,
+                        [&](std::int64_t oh, std::int64_t ow) { return avg_window(g, oh, ow, count_include_pad); });
+}
+
+void adaptive_avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, std::int64_t H, std::int64_t W,
+                         std::int64_t Ho, std::int64_t Wo) {
+  average_pool("adaptive_avg_pool2d", out, x, planes, H, W, Ho, Wo, adaptive_bound(H, W, Ho, Wo),
+               [&](std::int64_t oh, std::int64_t ow) { return adaptive_window(H, W, Ho, Wo, oh, ow); });
+}
+
+void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad, std::int64_t planes, std::int64_t H,
+                                  std::int64_t W, std::int64_t Ho, std::int64_t Wo) {
+  average_pool_backward("adaptive_avg_pool2d_backward", grad_input, grad, planes, H, W, Ho, Wo,
+                        adaptive_bound(H, W, Ho, Wo),
+                        [&](std::int64_t oh, std::int64_t ow) { return adaptive_window(H, W, Ho, Wo, oh, ow); });
 }
 
 }  // namespace tapeflow::cpu

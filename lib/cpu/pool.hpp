@@ -20,5 +20,11 @@ void avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, const P
 // PyTorch's adaptive windows: rows [floor(i*H/Ho), ceil((i+1)*H/Ho)), the same for columns.
 void adaptive_avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, std::int64_t H, std::int64_t W,
                          std::int64_t Ho, std::int64_t Wo);
+// The adjoints (backward) of the two averages: grad (planes x Ho x Wo) spread evenly over each
+// window into grad_input (planes x H x W), which they overwrite.
+void avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad, std::int64_t planes, const PoolGeom& g,
+                         bool count_include_pad);
+void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad, std::int64_t planes, std::int64_t H,
+                                  std::int64_t W, std::int64_t Ho, std::int64_t Wo);
 
 }  // namespace tapeflow::cpu

@@ -1,11 +1,29 @@
 // embedding: rows of a (num_embeddings, dim) weight picked by integer indices of any shape.
+// Its gradient scatter-adds the gradient rows into zeros of the weight's shape (repeated indices
+// accumulate) with the public scatter_add, whose own gradient is a gather: any order works.
 #include <cstring>
 
+#include "autograd/tape.hpp"
 #include "core/parallel.hpp"
 #include "ops/nn_common.hpp"
+#include "tapeflow/creation.hpp"
+#include "tapeflow/ops/index.hpp"
 #include "tapeflow/ops/nn.hpp"
 
 namespace tapeflow {
+namespace {
+
+const bool kRegistered = autograd::register_ops({"embedding"});
+
+// idx: the flat int64 indices (count), g: the output gradient (..., D).
+Tensor embedding_backward(const Tensor& g, const Tensor& idx, std::int64_t rows) {
+  const std::int64_t count = idx.numel(), D = g.size(-1);
+  const Tensor g2 = g.reshape({count, D});
+  const Tensor index = idx.reshape({count, 1}).expand({count, D}).contiguous();
+  return scatter_add(zeros({rows, D}, TensorOptions(g.dtype()).device(g.device())), 0, index, g2);
+}
+
+}  // namespace
 
 Tensor embedding(const Tensor& weight, const Tensor& indices) {
   const char* op = "embedding";
@@ -26,6 +44,10 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
   Shape shape = indices.shape();
   shape.push_back(D);
   Tensor out = detail::make_tensor(shape, weight.dtype(), weight.device());
+  if (autograd::should_record(weight))
+    autograd::record(op, {weight}, {out}, [idx, rows](const autograd::BackwardArgs& a) {
+      return autograd::Grads{embedding_backward(a.grad(), idx, rows)};
+    }, /*saved=*/{idx});  // idx may share the caller's indices: changing them in place is caught
   if (out.numel() == 0) return out;
   // Rows are read in place through weight's strides: a large table is never copied.
   dispatch_floating(weight.dtype(), op, [&]<typename T>() {

@@ -1,13 +1,20 @@
-// layer_norm and batch_norm: checks, then the kernels in lib/cpu/norm.cpp.
+// layer_norm and batch_norm: checks, then the kernels in lib/cpu/norm.cpp; and their backward.
 #include <cmath>
+#include <vector>
 
+#include "autograd/tape.hpp"
 #include "cpu/norm.hpp"
 #include "ops/nn_common.hpp"
 #include "ops/nn_native.hpp"
+#include "tapeflow/creation.hpp"
+#include "tapeflow/ops/elementwise.hpp"
 #include "tapeflow/ops/nn.hpp"
+#include "tapeflow/ops/reduce.hpp"
 
 namespace tapeflow {
 namespace {
+
+const bool kRegistered = autograd::register_ops({"layer_norm", "batch_norm"});
 
 void check_eps(const char* op, double eps) {
   if (!(eps >= 0)) fail<ValueError>(op, "eps must be non-negative, got ", eps);
@@ -15,6 +22,46 @@ void check_eps(const char* op, double eps) {
 
 // t's dtype-matching contiguous form, or undefined.
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : t; }
+
+// Backward of y = xhat * w + b with xhat = (x - mean) * rstd, the statistics taken over `dims`
+// of x (keepdim shapes) when `batch_stats`, else constants (batch_norm in inference).
+//   dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),   gxhat = g * w
+//   dw = sum(g * xhat) over `other` dims,  db = sum(g) over `other` dims
+// The first-order pass reuses the forward's statistics. Under create_graph they are recomputed
+// from x with public ops, so that the formula is differentiable in x too (second order).
+struct NormBackward {
+  std::vector<std::int64_t> dims;   // the dims the statistics reduce over
+  std::vector<std::int64_t> other;  // the dims weight/bias gradients reduce over
+  Shape param_view;                 // weight/bias reshaped to broadcast against x
+  bool batch_stats;
+  double eps;
+
+  Tensor sum_other(const Tensor& t) const { return other.empty() ? t : sum(t, other); }
+
+  autograd::Grads operator()(const autograd::BackwardArgs& a, const Tensor& x, const Tensor& weight, Tensor mean,
+                             Tensor rstd) const {
+    const Tensor g = a.grad();
+    if (x.numel() == 0)
+      return {a.needs(0) ? zeros_like(x) : Tensor(), a.needs(1) ? zeros_like(weight) : Tensor(),
+              a.needs(2) ? zeros_like(weight.defined() ? weight : sum_other(g)) : Tensor()};
+    if (batch_stats && GradMode::is_enabled()) {  // create_graph: statistics as functions of x
+      mean = tapeflow::mean(x, dims, /*keepdim=*/true);
+      rstd = rsqrt(tapeflow::mean(square(x - mean), dims, /*keepdim=*/true) + eps);
+    }
+    const Tensor xhat = (x - mean) * rstd;
+    const Tensor w = weight.defined() ? weight.reshape(param_view) : Tensor();
+    autograd::Grads out(3);
+    if (a.needs(0)) {
+      const Tensor gxhat = w.defined() ? g * w : g;
+      out[0] = batch_stats ? rstd * (gxhat - tapeflow::mean(gxhat, dims, true) -
+                                     xhat * tapeflow::mean(gxhat * xhat, dims, true))
+                           : gxhat * rstd;
+    }
+    if (a.needs(1)) out[1] = sum_other(g * xhat);
+    if (a.needs(2)) out[2] = sum_other(g);
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -106,12 +153,41 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& x, const Tens
 }  // namespace detail
 
 Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
-  return std::get<0>(detail::native_layer_norm(x, normalized_shape, weight, bias, eps));
+  auto [out, mean, rstd] = detail::native_layer_norm(x, normalized_shape, weight, bias, eps);
+  if (autograd::should_record(x, weight, bias)) {
+    const std::int64_t k = static_cast<std::int64_t>(normalized_shape.size());
+    NormBackward nb{{}, {}, Shape(normalized_shape), true, eps};
+    for (std::int64_t d = 0; d < x.dim(); ++d) (d < x.dim() - k ? nb.other : nb.dims).push_back(d);
+    std::vector<Tensor> saved{x};
+    if (weight.defined()) saved.push_back(weight);
+    autograd::record("layer_norm", {x, weight, bias}, {out},
+                     [nb, x, weight, mean, rstd](const autograd::BackwardArgs& a) { return nb(a, x, weight, mean, rstd); },
+                     saved);
+  }
+  return out;
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
-  return std::get<0>(detail::native_batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps));
+  auto [out, mean, rstd] =
+      detail::native_batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
+  if (autograd::should_record(x, weight, bias)) {
+    // Per-channel (C) statistics and parameters, viewed as (1, C, 1, ...) against x.
+    Shape view(static_cast<std::size_t>(x.dim()), 1);
+    view[1] = x.size(1);
+    NormBackward nb{{}, {}, view, training, eps};
+    for (std::int64_t d = 0; d < x.dim(); ++d)
+      if (d != 1) nb.dims.push_back(d);
+    nb.other = nb.dims;
+    std::vector<Tensor> saved{x};
+    if (weight.defined()) saved.push_back(weight);
+    if (!training) saved.insert(saved.end(), {mean, rstd});  // the running statistics, maybe shared
+    autograd::record("batch_norm", {x, weight, bias}, {out},
+                     [nb, x, weight, mean = mean.reshape(view), rstd = rstd.reshape(view)](
+                         const autograd::BackwardArgs& a) { return nb(a, x, weight, mean, rstd); },
+                     saved);
+  }
+  return out;
 }
 
 }  // namespace tapeflow

@@ -1,10 +1,20 @@
-// 2-D pooling ops: option checks and output sizes as PyTorch computes them.
+// 2-D pooling ops: option checks and output sizes as PyTorch computes them, and their backward.
+// max_pool2d's gradient is a scatter_add of the gradient to the argmax of each window (its own
+// gradient is then a gather: any order works). The averages' gradients are recorded ops of their
+// own, avg_pool2d_backward and adaptive_avg_pool2d_backward, whose backward is the forward
+// average again (the two are adjoint linear maps).
+#include "autograd/tape.hpp"
 #include "cpu/pool.hpp"
 #include "ops/nn_common.hpp"
+#include "tapeflow/creation.hpp"
+#include "tapeflow/ops/index.hpp"
 #include "tapeflow/ops/nn.hpp"
 
 namespace tapeflow {
 namespace {
+
+const bool kRegistered = autograd::register_ops(
+    {"max_pool2d", "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward"});
 
 // Input (C, H, W) or (N, C, H, W), floating, with non-empty planes.
 void check_pool_input(const char* op, const Tensor& x) {
@@ -53,6 +63,68 @@ cpu::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size
   return g;
 }
 
+// Gradient of max pooling: g added at each output's argmax, in planes flattened to H * W.
+Tensor max_pool_backward(const Tensor& g, const Tensor& indices, const Shape& in_shape) {
+  const std::int64_t nd = static_cast<std::int64_t>(in_shape.size());
+  Shape flat = in_shape;
+  flat.erase(flat.size() - 1);
+  flat.back() = in_shape[in_shape.size() - 2] * in_shape.back();
+  const Tensor base = zeros(flat, TensorOptions(g.dtype()).device(g.device()));
+  return scatter_add(base, nd - 2, indices.flatten(nd - 2), g.flatten(nd - 2)).reshape(in_shape);
+}
+
+void record_max_pool(const Tensor& input, const Tensor& out, const Tensor& indices) {
+  autograd::record("max_pool2d", {input}, {out}, [indices, shape = input.shape()](const autograd::BackwardArgs& a) {
+    return autograd::Grads{max_pool_backward(a.grad(), indices, shape)};
+  });
+}
+
+Tensor avg_pool_backward(const Tensor& grad, const Shape& in_shape, const cpu::PoolGeom& g, bool count_include_pad);
+
+Tensor avg_pool_forward(const Tensor& x, const cpu::PoolGeom& g, bool count_include_pad) {
+  Tensor out = detail::make_tensor(pooled_shape(x, g.Ho, g.Wo), x.dtype(), x.device());
+  if (out.numel() > 0) cpu::avg_pool2d(out, x.contiguous(), planes_of(x), g, count_include_pad);
+  if (autograd::should_record(x))
+    autograd::record("avg_pool2d", {x}, {out}, [g, count_include_pad, shape = x.shape()](const autograd::BackwardArgs& a) {
+      return autograd::Grads{avg_pool_backward(a.grad(), shape, g, count_include_pad)};
+    });
+  return out;
+}
+
+Tensor avg_pool_backward(const Tensor& grad, const Shape& in_shape, const cpu::PoolGeom& g, bool count_include_pad) {
+  Tensor out = detail::make_tensor(in_shape, grad.dtype(), grad.device());
+  if (out.numel() > 0) cpu::avg_pool2d_backward(out, grad.contiguous(), planes_of(out), g, count_include_pad);
+  if (autograd::should_record(grad))
+    autograd::record("avg_pool2d_backward", {grad}, {out}, [g, count_include_pad](const autograd::BackwardArgs& a) {
+      return autograd::Grads{avg_pool_forward(a.grad(), g, count_include_pad)};
+    });
+  return out;
+}
+
+Tensor adaptive_backward(const Tensor& grad, const Shape& in_shape);
+
+Tensor adaptive_forward(const Tensor& x, std::int64_t Ho, std::int64_t Wo) {
+  Tensor out = detail::make_tensor(pooled_shape(x, Ho, Wo), x.dtype(), x.device());
+  if (out.numel() > 0) cpu::adaptive_avg_pool2d(out, x.contiguous(), planes_of(x), x.size(-2), x.size(-1), Ho, Wo);
+  if (autograd::should_record(x))
+    autograd::record("adaptive_avg_pool2d", {x}, {out}, [shape = x.shape()](const autograd::BackwardArgs& a) {
+      return autograd::Grads{adaptive_backward(a.grad(), shape)};
+    });
+  return out;
+}
+
+Tensor adaptive_backward(const Tensor& grad, const Shape& in_shape) {
+  Tensor out = detail::make_tensor(in_shape, grad.dtype(), grad.device());
+  const std::int64_t Ho = grad.size(-2), Wo = grad.size(-1);
+  if (out.numel() > 0)
+    cpu::adaptive_avg_pool2d_backward(out, grad.contiguous(), planes_of(out), out.size(-2), out.size(-1), Ho, Wo);
+  if (autograd::should_record(grad))
+    autograd::record("adaptive_avg_pool2d_backward", {grad}, {out}, [Ho, Wo](const autograd::BackwardArgs& a) {
+      return autograd::Grads{adaptive_forward(a.grad(), Ho, Wo)};
+    });
+  return out;
+}
+
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride,
@@ -62,11 +134,14 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayR
   Tensor out = detail::make_tensor(shape, input.dtype(), input.device());
   Tensor indices = detail::make_tensor(shape, kInt64, input.device());
   if (out.numel() > 0) cpu::max_pool2d(out, indices, input.contiguous(), planes_of(input), g);
+  if (autograd::should_record(input)) record_max_pool(input, out, indices);
   return {out, indices};
 }
 
 Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride, IntArrayRef padding,
                   IntArrayRef dilation, bool ceil_mode) {
+  if (autograd::should_record(input))  // the backward needs the argmax indices
+    return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode).first;
   const cpu::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
   Tensor out = detail::make_tensor(pooled_shape(input, g.Ho, g.Wo), input.dtype(), input.device());
   if (out.numel() > 0) cpu::max_pool2d(out, Tensor(), input.contiguous(), planes_of(input), g);
@@ -77,19 +152,14 @@ Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stri
                   bool ceil_mode, bool count_include_pad) {
   const std::int64_t one = 1;
   const cpu::PoolGeom g = pool_geom("avg_pool2d", input, kernel_size, stride, padding, one, ceil_mode);
-  Tensor out = detail::make_tensor(pooled_shape(input, g.Ho, g.Wo), input.dtype(), input.device());
-  if (out.numel() > 0) cpu::avg_pool2d(out, input.contiguous(), planes_of(input), g, count_include_pad);
-  return out;
+  return avg_pool_forward(input, g, count_include_pad);
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size) {
   const char* op = "adaptive_avg_pool2d";
   check_pool_input(op, input);
   const auto o = detail::pair_arg(op, "output_size", output_size, 0);
-  Tensor out = detail::make_tensor(pooled_shape(input, o[0], o[1]), input.dtype(), input.device());
-  if (out.numel() > 0)
-    cpu::adaptive_avg_pool2d(out, input.contiguous(), planes_of(input), input.size(-2), input.size(-1), o[0], o[1]);
-  return out;
+  return adaptive_forward(input, o[0], o[1]);
 }
 
 }  // namespace tapeflow

@@ -28,17 +28,25 @@ std::vector<GradCase> unary_rows(const char* op, Fn1 fn, bool second_order = tru
 }
 
 // Rows of a two-input op: same shapes, (3,1) with (1,4), a 0-d operand, transposed operands.
-std::vector<GradCase> binary_rows(const char* op, Fn2 fn, bool positive_a = false) {
+// In-place ops keep self's shape, so for them only the second operand is broadcast.
+std::vector<GradCase> binary_rows(const char* op, Fn2 fn, bool positive_a = false, bool inplace = false) {
   auto call = [fn](const Inputs& x) { return fn(x[0], x[1]); };
   auto a = [positive_a](IntArrayRef s) { return positive_a ? positive(s) : leaf(randn64(s)); };
-  return {{op, "same shape (3,4)", [a] { return Inputs{a({3, 4}), leaf(randn64({3, 4}))}; }, call, true},
-          {op, "broadcast (3,1) with (1,4)", [a] { return Inputs{a({3, 1}), leaf(randn64({1, 4}))}; }, call, true},
-          {op, "0-d second operand", [a] { return Inputs{a({2, 3}), leaf(randn64({}))}; }, call, true},
-          {op, "0-d first operand", [a] { return Inputs{a({}), leaf(randn64({2, 3}))}; }, call, true},
-          {op, "transposed operands",
-           [positive_a] { return Inputs{positive_a ? positive_transposed(3, 4) : transposed(3, 4), transposed(3, 4)}; },
-           call, true},
-          {op, "only the first requires grad", [a] { return Inputs{a({3, 4}), randn64({1, 4})}; }, call, true}};
+  std::vector<GradCase> rows{
+      {op, "same shape (3,4)", [a] { return Inputs{a({3, 4}), leaf(randn64({3, 4}))}; }, call, true},
+      {op, "(3,4) with broadcast (1,4)", [a] { return Inputs{a({3, 4}), leaf(randn64({1, 4}))}; }, call, true},
+      {op, "0-d second operand", [a] { return Inputs{a({2, 3}), leaf(randn64({}))}; }, call, true},
+      {op, "transposed operands",
+       [positive_a] { return Inputs{positive_a ? positive_transposed(3, 4) : transposed(3, 4), transposed(3, 4)}; },
+       call, true},
+      {op, "only the first requires grad", [a] { return Inputs{a({3, 4}), randn64({1, 4})}; }, call, true},
+      {op, "only the second requires grad", [a] { return Inputs{a({3, 4}).detach(), leaf(randn64({3, 4}))}; }, call,
+       true}};
+  if (!inplace) {
+    rows.push_back({op, "broadcast (3,1) with (1,4)", [a] { return Inputs{a({3, 1}), leaf(randn64({1, 4}))}; }, call, true});
+    rows.push_back({op, "0-d first operand", [a] { return Inputs{a({}), leaf(randn64({2, 3}))}; }, call, true});
+  }
+  return rows;
 }
 
 // An in-place op applied to a non-leaf copy of x (a leaf cannot be modified in place).
@@ -66,18 +74,18 @@ Tensor gelu_grad_graph(const Tensor& x0) {
 
 std::vector<GradCase> all_rows() {
   std::vector<GradCase> rows;
-  auto add = [&rows](std::vector<GradCase> r) { rows.insert(rows.end(), r.begin(), r.end()); };
+  auto put = [&rows](std::vector<GradCase> r) { rows.insert(rows.end(), r.begin(), r.end()); };
 
   // ---- binary ----
-  add(binary_rows("add", [](const Tensor& a, const Tensor& b) { return a + b; }));
-  add(binary_rows("add", [](const Tensor& a, const Tensor& b) { return add(a, b, 0.5); }));
-  add(binary_rows("sub", [](const Tensor& a, const Tensor& b) { return a - b; }));
-  add(binary_rows("sub", [](const Tensor& a, const Tensor& b) { return sub(a, b, 2.5); }));
-  add(binary_rows("mul", [](const Tensor& a, const Tensor& b) { return a * b; }));
-  add(binary_rows("div", [](const Tensor& a, const Tensor& b) { return b / (a + 3.0); }));
-  add(binary_rows("pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }, /*positive_a=*/true));
-  add(binary_rows("maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }));
-  add(binary_rows("minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }));
+  put(binary_rows("add", [](const Tensor& a, const Tensor& b) { return a + b; }));
+  put(binary_rows("add", [](const Tensor& a, const Tensor& b) { return add(a, b, 0.5); }));
+  put(binary_rows("sub", [](const Tensor& a, const Tensor& b) { return a - b; }));
+  put(binary_rows("sub", [](const Tensor& a, const Tensor& b) { return sub(a, b, 2.5); }));
+  put(binary_rows("mul", [](const Tensor& a, const Tensor& b) { return a * b; }));
+  put(binary_rows("div", [](const Tensor& a, const Tensor& b) { return b / (a + 3.0); }));
+  put(binary_rows("pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }, /*positive_a=*/true));
+  put(binary_rows("maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }));
+  put(binary_rows("minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }));
   // Ties: central differences see exactly the half/half split.
   for (const char* op : {"maximum", "minimum"})
     rows.push_back({op, "ties split the gradient half/half",
@@ -89,49 +97,49 @@ std::vector<GradCase> all_rows() {
                   [](const Inputs& x) { return x[0] * x[1]; }, true});
 
   // ---- tensor-scalar ----
-  add(unary_rows("add", [](const Tensor& x) { return x + 1.5; }));
-  add(unary_rows("add", [](const Tensor& x) { return add(x, 2, 3); }));
-  add(unary_rows("sub", [](const Tensor& x) { return sub(x, 1.5, 2); }));
-  add(unary_rows("rsub", [](const Tensor& x) { return 2.0 - x; }));
-  add(unary_rows("mul", [](const Tensor& x) { return x * -1.5; }));
-  add(unary_rows("div", [](const Tensor& x) { return x / 4; }));
-  add(unary_rows("div", [](const Tensor& x) { return 3.0 / x; }, true, true));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(x, 3); }));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(x, 2); }));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(x, 0); }));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(x, 0.5); }, true, true));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(x, -1.7); }, true, true));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(2.5, x); }));
-  add(unary_rows("pow", [](const Tensor& x) { return pow(0, x * x + 0.5); }));  // no gradient for base 0
+  put(unary_rows("add", [](const Tensor& x) { return x + 1.5; }));
+  put(unary_rows("add", [](const Tensor& x) { return add(x, 2, 3); }));
+  put(unary_rows("sub", [](const Tensor& x) { return sub(x, 1.5, 2); }));
+  put(unary_rows("rsub", [](const Tensor& x) { return 2.0 - x; }));
+  put(unary_rows("mul", [](const Tensor& x) { return x * -1.5; }));
+  put(unary_rows("div", [](const Tensor& x) { return x / 4; }));
+  put(unary_rows("div", [](const Tensor& x) { return 3.0 / x; }, true, true));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(x, 3); }));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(x, 2); }));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(x, 0); }));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(x, 0.5); }, true, true));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(x, -1.7); }, true, true));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(2.5, x); }));
+  put(unary_rows("pow", [](const Tensor& x) { return pow(0, x * x + 0.5); }));  // no gradient for base 0
 
   // ---- unary ----
-  add(unary_rows("neg", [](const Tensor& x) { return -x; }));
-  add(unary_rows("abs", [](const Tensor& x) { return abs(x); }));
-  add(unary_rows("exp", [](const Tensor& x) { return exp(x); }));
-  add(unary_rows("log", [](const Tensor& x) { return log(x); }, true, true));
-  add(unary_rows("log1p", [](const Tensor& x) { return log1p(x); }, true, true));
-  add(unary_rows("expm1", [](const Tensor& x) { return expm1(x); }));
-  add(unary_rows("sqrt", [](const Tensor& x) { return sqrt(x); }, true, true));
-  add(unary_rows("rsqrt", [](const Tensor& x) { return rsqrt(x); }, true, true));
-  add(unary_rows("square", [](const Tensor& x) { return square(x); }));
-  add(unary_rows("sin", [](const Tensor& x) { return sin(x); }));
-  add(unary_rows("cos", [](const Tensor& x) { return cos(x); }));
-  add(unary_rows("tanh", [](const Tensor& x) { return tanh(x); }));
-  add(unary_rows("sigmoid", [](const Tensor& x) { return sigmoid(x); }));
-  add(unary_rows("relu", [](const Tensor& x) { return relu(x); }));
-  add(unary_rows("leaky_relu", [](const Tensor& x) { return leaky_relu(x, 0.2); }));
-  add(unary_rows("elu", [](const Tensor& x) { return elu(x, 1.3); }));
-  add(unary_rows("gelu", [](const Tensor& x) { return gelu(x); }));
-  add(unary_rows("gelu", [](const Tensor& x) { return gelu(x, /*tanh_approximation=*/true); }));
-  add(unary_rows("gelu_backward", gelu_grad_graph));
-  add(unary_rows("silu", [](const Tensor& x) { return silu(x); }));
-  add(unary_rows("softplus", [](const Tensor& x) { return softplus(x); }));
-  add(unary_rows("softplus", [](const Tensor& x) { return softplus(x, 2.0, 1.0); }));  // linear above x = 0.5
-  add(unary_rows("clamp", [](const Tensor& x) { return clamp(x, -0.5, 0.7); }));
-  add(unary_rows("clamp", [](const Tensor& x) { return clamp(x, std::nullopt, 0.3); }));
-  add(unary_rows("clamp", [](const Tensor& x) { return clamp(x, -0.2, std::nullopt); }));
+  put(unary_rows("neg", [](const Tensor& x) { return -x; }));
+  put(unary_rows("abs", [](const Tensor& x) { return abs(x); }));
+  put(unary_rows("exp", [](const Tensor& x) { return exp(x); }));
+  put(unary_rows("log", [](const Tensor& x) { return log(x); }, true, true));
+  put(unary_rows("log1p", [](const Tensor& x) { return log1p(x); }, true, true));
+  put(unary_rows("expm1", [](const Tensor& x) { return expm1(x); }));
+  put(unary_rows("sqrt", [](const Tensor& x) { return sqrt(x); }, true, true));
+  put(unary_rows("rsqrt", [](const Tensor& x) { return rsqrt(x); }, true, true));
+  put(unary_rows("square", [](const Tensor& x) { return square(x); }));
+  put(unary_rows("sin", [](const Tensor& x) { return sin(x); }));
+  put(unary_rows("cos", [](const Tensor& x) { return cos(x); }));
+  put(unary_rows("tanh", [](const Tensor& x) { return tanh(x); }));
+  put(unary_rows("sigmoid", [](const Tensor& x) { return sigmoid(x); }));
+  put(unary_rows("relu", [](const Tensor& x) { return relu(x); }));
+  put(unary_rows("leaky_relu", [](const Tensor& x) { return leaky_relu(x, 0.2); }));
+  put(unary_rows("elu", [](const Tensor& x) { return elu(x, 1.3); }));
+  put(unary_rows("gelu", [](const Tensor& x) { return gelu(x); }));
+  put(unary_rows("gelu", [](const Tensor& x) { return gelu(x, /*tanh_approximation=*/true); }));
+  put(unary_rows("gelu_backward", gelu_grad_graph));
+  put(unary_rows("silu", [](const Tensor& x) { return silu(x); }));
+  put(unary_rows("softplus", [](const Tensor& x) { return softplus(x); }));
+  put(unary_rows("softplus", [](const Tensor& x) { return softplus(x, 2.0, 1.0); }));  // linear above x = 0.5
+  put(unary_rows("clamp", [](const Tensor& x) { return clamp(x, -0.5, 0.7); }));
+  put(unary_rows("clamp", [](const Tensor& x) { return clamp(x, std::nullopt, 0.3); }));
+  put(unary_rows("clamp", [](const Tensor& x) { return clamp(x, -0.2, std::nullopt); }));
   for (const char* op : {"sign", "floor", "ceil", "round"})
-    add(unary_rows(op, [op](const Tensor& x) {
+    put(unary_rows(op, [op](const Tensor& x) {
       const std::string o = op;
       const Tensor y = x * 3.0;
       return o == "sign" ? sign(y) : o == "floor" ? floor(y) : o == "ceil" ? ceil(y) : round(y);
@@ -151,25 +159,25 @@ std::vector<GradCase> all_rows() {
   rows.push_back({"masked_fill", "mask broadcast (1,4)", [] { return Inputs{leaf(randn64({3, 4})), randn64({1, 4}) > 0}; },
                   [](const Inputs& x) { return masked_fill(x[0], x[1], 5.0); }, true});
   rows.push_back({"masked_fill", "input broadcast (1,4) to the mask's (3,4)",
-                  [] { return Inputs{transposed(4, 1), randn64({3, 4}) > 0}; },
+                  [] { return Inputs{transposed(1, 4), randn64({3, 4}) > 0}; },
                   [](const Inputs& x) { return masked_fill(x[0], x[1], -2.0); }, true});
 
   // ---- in place ----
-  add(binary_rows("add_", inplace2([](Tensor& y, const Tensor& o) { y.add_(o, 1.5); })));
-  add(unary_rows("add_", inplace([](Tensor& y) { y.add_(2.0); })));
-  add(binary_rows("sub_", inplace2([](Tensor& y, const Tensor& o) { y.sub_(o); })));
-  add(unary_rows("sub_", inplace([](Tensor& y) { y.sub_(2.0); })));
-  add(binary_rows("mul_", inplace2([](Tensor& y, const Tensor& o) { y.mul_(o); })));
-  add(unary_rows("mul_", inplace([](Tensor& y) { y.mul_(-3.0); })));
-  add(unary_rows("mul_", inplace([](Tensor& y) { y.mul_(y); })));  // the operand is self
-  add(binary_rows("div_", inplace2([](Tensor& y, const Tensor& o) { y.div_(o); }), /*positive_a=*/true));
-  add(unary_rows("div_", inplace([](Tensor& y) { y.div_(4.0); })));
-  add(unary_rows("div_", inplace([](Tensor& y) { y.add_(3.0).div_(y); })));  // the operand is self: 1
-  add(unary_rows("clamp_", inplace([](Tensor& y) { y.clamp_(-0.5, 0.6); })));
-  add(unary_rows("relu_", inplace([](Tensor& y) { y.relu_(); })));
-  add(unary_rows("neg_", inplace([](Tensor& y) { y.neg_(); })));
-  add(unary_rows("exp_", inplace([](Tensor& y) { y.exp_(); })));
-  add(unary_rows("sqrt_", inplace([](Tensor& y) { y.sqrt_(); }), true, true));
+  put(binary_rows("add_", inplace2([](Tensor& y, const Tensor& o) { y.add_(o, 1.5); }), false, true));
+  put(unary_rows("add_", inplace([](Tensor& y) { y.add_(2.0); })));
+  put(binary_rows("sub_", inplace2([](Tensor& y, const Tensor& o) { y.sub_(o); }), false, true));
+  put(unary_rows("sub_", inplace([](Tensor& y) { y.sub_(2.0); })));
+  put(binary_rows("mul_", inplace2([](Tensor& y, const Tensor& o) { y.mul_(o); }), false, true));
+  put(unary_rows("mul_", inplace([](Tensor& y) { y.mul_(-3.0); })));
+  put(unary_rows("mul_", inplace([](Tensor& y) { y.mul_(y); })));  // the operand is self
+  put(binary_rows("div_", inplace2([](Tensor& y, const Tensor& o) { y.div_(o + 3.0); }), false, true));
+  put(unary_rows("div_", inplace([](Tensor& y) { y.div_(4.0); })));
+  put(unary_rows("div_", inplace([](Tensor& y) { y.add_(3.0).div_(y); })));  // the operand is self: 1
+  put(unary_rows("clamp_", inplace([](Tensor& y) { y.clamp_(-0.5, 0.6); })));
+  put(unary_rows("relu_", inplace([](Tensor& y) { y.relu_(); })));
+  put(unary_rows("neg_", inplace([](Tensor& y) { y.neg_(); })));
+  put(unary_rows("exp_", inplace([](Tensor& y) { y.exp_(); })));
+  put(unary_rows("sqrt_", inplace([](Tensor& y) { y.sqrt_(); }), true, true));
   rows.push_back({"masked_fill_", "mask broadcast (1,4)", [] { return Inputs{transposed(3, 4), randn64({1, 4}) > 0}; },
                   [](const Inputs& x) {
                     Tensor y = x[0] * 1.0;

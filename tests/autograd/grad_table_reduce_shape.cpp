@@ -1,6 +1,8 @@
 // Gradient-check rows for reductions (lib/ops/reduce.cpp), shape ops (lib/ops/shape.cpp) and
 // the copies to/clone (lib/core/tensor.cpp). Reductions and views are also checked at second
 // order; views through a square (y * y) so that their backward's own backward is exercised.
+#include <limits>
+
 #include "gradcheck.hpp"
 
 namespace tapeflow::testing {
@@ -17,7 +19,6 @@ GradCase unary(const char* op, const char* label, std::function<Tensor()> make, 
 }
 
 std::function<Tensor()> normal(Shape s) { return [s] { return leaf(randn64(s)); }; }
-std::function<Tensor()> positive(Shape s) { return [s] { return leaf(uniform64(s, 0.5, 2.0)); }; }
 // Non-contiguous leaves: a transposed matrix, and a permuted 3-D tensor.
 std::function<Tensor()> transposed(Shape s) { return [s] { return leaf(randn64({s[1], s[0]}).t()); }; }
 std::function<Tensor()> permuted3(Shape s) { return [s] { return leaf(randn64({s[2], s[0], s[1]}).permute({1, 2, 0})); }; }
@@ -25,7 +26,7 @@ std::function<Tensor()> permuted3(Shape s) { return [s] { return leaf(randn64({s
 std::function<Tensor()> signed_away_from_zero(Shape s) {
   return [s] {
     Tensor mag = uniform64(s, 0.5, 2.0);
-    Tensor sgn = where(randn64(s) > 0, 1.0, -1.0);
+    Tensor sgn = where(randn64(s) > 0, ones(s, kFloat64), -1.0);
     return leaf(mag * sgn);
   };
 }
