@@ -32,6 +32,7 @@ struct TensorImpl {
   std::int64_t numel = 0;
   DType dtype = kFloat32;
   bool requires_grad = false;
+  bool is_view = false;  // shares its storage with the tensor it was derived from
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<AutogradMeta> autograd;
 

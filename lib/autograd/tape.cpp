@@ -122,6 +122,14 @@ void record(const char* name, std::vector<Tensor> inputs, const std::vector<Tens
 
 void record_custom(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs,
                    BackwardFn backward, const std::vector<Tensor>& saved) {
+  // An in-place op on a view would have to send gradients through to the view's base (PyTorch's
+  // CopySlices); that is not implemented, and silently wrong gradients are worse than an error.
+  for (const Tensor& out : outputs)
+    if (out.impl()->is_view)
+      for (const Tensor& in : inputs)
+        if (in.impl() == out.impl())
+          fail<Error>(name, "in-place modification of a view (shape ", out.shape(), ") while gradients are being "
+                      "recorded is not supported; modify a clone() of the view, or the base tensor");
   Tape& tp = tape();
   auto e = std::make_shared<Entry>();
   e->name = name;

@@ -30,6 +30,7 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t of
   impl->strides = std::move(strides);
   impl->offset = offset;
   impl->dtype = base.impl()->dtype;
+  impl->is_view = true;
   return Tensor(std::move(impl));
 }
 

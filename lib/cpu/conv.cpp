@@ -91,7 +91,12 @@ void col2im_rows(const T* col, const ConvGeom& g, std::int64_t oh0, std::int64_t
   for_each_col_segment(g, oh0, oh1, [&](std::int64_t seg, std::int64_t src, bool inside, Range wr) {
     if (!inside) return;
     const T* c = col + seg;
-    for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * g.sW] += c[ow];
+    if (g.sW == 1) {  // a contiguous run: let the compiler vectorise it
+      T* d = im + src;
+      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] += c[ow];
+    } else {
+      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * g.sW] += c[ow];
+    }
   });
 }
 

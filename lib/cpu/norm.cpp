@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <vector>
 
 #include "core/parallel.hpp"
@@ -129,6 +130,102 @@ void momentum_update(const Tensor& running, const Tensor& stat, double momentum,
     const T* s = stat.data_ptr<T>();
     for (std::int64_t i = 0; i < running.numel(); ++i)
       r[i] = static_cast<T>((1.0 - momentum) * static_cast<double>(r[i]) + momentum * factor * static_cast<double>(s[i]));
+  });
+}
+
+void layer_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias, const Tensor& g,
+                         const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight, std::int64_t M,
+                         std::int64_t N) {
+  dispatch_floating(x.dtype(), "layer_norm", [&]<typename T>() {
+    const T *in = x.data_ptr<T>(), *go = g.data_ptr<T>(), *mu = mean.data_ptr<T>(), *rs = rstd.data_ptr<T>();
+    const T* w = ptr_or_null<T>(weight);
+    T* gx = grad_x.defined() ? grad_x.data_ptr<T>() : nullptr;
+    const bool params = grad_weight.defined() || grad_bias.defined();
+    std::vector<double> gw_total(params ? static_cast<std::size_t>(N) : 0, 0.0), gb_total(gw_total.size(), 0.0);
+    std::mutex m;
+    detail::parallel_for(0, M, grain_for(N), [&](std::int64_t rb, std::int64_t re) {
+      std::vector<double> gw(gw_total.size(), 0.0), gb(gw_total.size(), 0.0);
+      for (std::int64_t r = rb; r < re; ++r) {
+        const T *xr = in + r * N, *gr = go + r * N;
+        const double mr = static_cast<double>(mu[r]), rr = static_cast<double>(rs[r]);
+        if (params)
+          for (std::int64_t i = 0; i < N; ++i) {
+            const auto k = static_cast<std::size_t>(i);
+            gw[k] += static_cast<double>(gr[i]) * (static_cast<double>(xr[i]) - mr) * rr;
+            gb[k] += static_cast<double>(gr[i]);
+          }
+        if (!gx) continue;
+        // Row sums of gy = g * w and of gy * xhat.
+        double s1 = 0, s2 = 0;
+        for (std::int64_t i = 0; i < N; ++i) {
+          const double gy = static_cast<double>(gr[i]) * (w ? static_cast<double>(w[i]) : 1.0);
+          s1 += gy;
+          s2 += gy * (static_cast<double>(xr[i]) - mr) * rr;
+        }
+        const double a = s1 / static_cast<double>(N), c = s2 / static_cast<double>(N);
+        T* out = gx + r * N;
+        for (std::int64_t i = 0; i < N; ++i) {
+          const double gy = static_cast<double>(gr[i]) * (w ? static_cast<double>(w[i]) : 1.0);
+          const double xhat = (static_cast<double>(xr[i]) - mr) * rr;
+          out[i] = static_cast<T>(rr * (gy - a - xhat * c));
+        }
+      }
+      if (!params) return;
+      std::lock_guard<std::mutex> lock(m);
+      for (std::size_t k = 0; k < gw.size(); ++k) {
+        gw_total[k] += gw[k];
+        gb_total[k] += gb[k];
+      }
+    });
+    if (grad_weight.defined())
+      for (std::int64_t i = 0; i < N; ++i) grad_weight.data_ptr<T>()[i] = static_cast<T>(gw_total[static_cast<std::size_t>(i)]);
+    if (grad_bias.defined())
+      for (std::int64_t i = 0; i < N; ++i) grad_bias.data_ptr<T>()[i] = static_cast<T>(gb_total[static_cast<std::size_t>(i)]);
+  });
+}
+
+void batch_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias, const Tensor& g,
+                         const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight, std::int64_t N,
+                         std::int64_t C, std::int64_t S, bool training) {
+  dispatch_floating(x.dtype(), "batch_norm", [&]<typename T>() {
+    const T *in = x.data_ptr<T>(), *go = g.data_ptr<T>(), *mu = mean.data_ptr<T>(), *rs = rstd.data_ptr<T>();
+    const T* w = ptr_or_null<T>(weight);
+    // Per channel: sg = sum(g), sgx = sum(g * xhat), walking the batch in memory order.
+    std::vector<double> sg(static_cast<std::size_t>(C), 0.0), sgx(sg.size(), 0.0);
+    detail::parallel_for(0, C, grain_for(N * S), [&](std::int64_t cb, std::int64_t ce) {
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t c = cb; c < ce; ++c) {
+          const T *xp = in + (n * C + c) * S, *gp = go + (n * C + c) * S;
+          const double mc = static_cast<double>(mu[c]);
+          double a = 0, b = 0;
+          for (std::int64_t i = 0; i < S; ++i) {
+            a += static_cast<double>(gp[i]);
+            b += static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - mc);
+          }
+          sg[static_cast<std::size_t>(c)] += a;
+          sgx[static_cast<std::size_t>(c)] += b * static_cast<double>(rs[c]);
+        }
+    });
+    for (std::int64_t c = 0; c < C; ++c) {
+      if (grad_weight.defined()) grad_weight.data_ptr<T>()[c] = static_cast<T>(sgx[static_cast<std::size_t>(c)]);
+      if (grad_bias.defined()) grad_bias.data_ptr<T>()[c] = static_cast<T>(sg[static_cast<std::size_t>(c)]);
+    }
+    if (!grad_x.defined()) return;
+    T* gx = grad_x.data_ptr<T>();
+    const double count = static_cast<double>(N * S);
+    detail::parallel_for(0, N * C, grain_for(S), [&](std::int64_t pb, std::int64_t pe) {
+      for (std::int64_t p = pb; p < pe; ++p) {
+        const std::int64_t c = p % C;
+        const auto k = static_cast<std::size_t>(c);
+        const double r = static_cast<double>(rs[c]), scale = r * (w ? static_cast<double>(w[c]) : 1.0);
+        const double mc = static_cast<double>(mu[c]);
+        const double a = training ? sg[k] / count : 0.0, b = training ? sgx[k] / count : 0.0;
+        const T *xp = in + p * S, *gp = go + p * S;
+        T* out = gx + p * S;
+        for (std::int64_t i = 0; i < S; ++i)
+          out[i] = static_cast<T>(scale * (static_cast<double>(gp[i]) - a - (static_cast<double>(xp[i]) - mc) * r * b));
+      }
+    });
   });
 }
 

@@ -27,16 +27,40 @@ Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contigu
 // of x (keepdim shapes) when `batch_stats`, else constants (batch_norm in inference).
 //   dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),   gxhat = g * w
 //   dw = sum(g * xhat) over `other` dims,  db = sum(g) over `other` dims
-// The first-order pass reuses the forward's statistics. Under create_graph they are recomputed
-// from x with public ops, so that the formula is differentiable in x too (second order).
+// The first-order pass runs a fused CPU kernel on the forward's statistics. Under create_graph
+// it is composed of public ops, with the statistics recomputed from x, so that it is itself
+// differentiable in x, w and g (second order).
 struct NormBackward {
   std::vector<std::int64_t> dims;   // the dims the statistics reduce over
   std::vector<std::int64_t> other;  // the dims weight/bias gradients reduce over
   Shape param_view;                 // weight/bias reshaped to broadcast against x
   bool batch_stats;
   double eps;
+  bool layer;  // layer_norm (rows of the trailing dims) or batch_norm (channels, dim 1)
 
   Tensor sum_other(const Tensor& t) const { return other.empty() ? t : sum(t, other); }
+
+  autograd::Grads fused(const autograd::BackwardArgs& a, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                        const Tensor& rstd) const {
+    const Tensor g = a.grad().to(x.dtype()).contiguous(), xc = x.contiguous();
+    const Tensor w = weight.defined() ? weight.contiguous() : weight;
+    const auto opts = TensorOptions(x.dtype()).device(x.device());
+    autograd::Grads out{a.needs(0) ? empty(x.shape(), opts) : Tensor(), Tensor(), Tensor()};
+    if (layer) {
+      const Shape& ps = param_view;  // normalized_shape
+      if (a.needs(1)) out[1] = empty(ps, opts);
+      if (a.needs(2)) out[2] = empty(ps, opts);
+      const std::int64_t N = shape_numel(ps), M = x.numel() / N;
+      cpu::layer_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, M, N);
+    } else {
+      const std::int64_t C = x.size(1), N = x.size(0), S = C * N == 0 ? 0 : x.numel() / (N * C);
+      if (a.needs(1)) out[1] = empty({C}, opts);
+      if (a.needs(2)) out[2] = empty({C}, opts);
+      cpu::batch_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, N, C, S,
+                               batch_stats);
+    }
+    return out;
+  }
 
   autograd::Grads operator()(const autograd::BackwardArgs& a, const Tensor& x, const Tensor& weight, Tensor mean,
                              Tensor rstd) const {
@@ -44,7 +68,8 @@ struct NormBackward {
     if (x.numel() == 0)
       return {a.needs(0) ? zeros_like(x) : Tensor(), a.needs(1) ? zeros_like(weight) : Tensor(),
               a.needs(2) ? zeros_like(weight.defined() ? weight : sum_other(g)) : Tensor()};
-    if (batch_stats && GradMode::is_enabled()) {  // create_graph: statistics as functions of x
+    if (!GradMode::is_enabled() && x.is_cpu()) return fused(a, x, weight, mean, rstd);
+    if (batch_stats) {  // create_graph: the statistics as functions of x
       mean = tapeflow::mean(x, dims, /*keepdim=*/true);
       rstd = rsqrt(tapeflow::mean(square(x - mean), dims, /*keepdim=*/true) + eps);
     }
@@ -156,7 +181,7 @@ Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& w
   auto [out, mean, rstd] = detail::native_layer_norm(x, normalized_shape, weight, bias, eps);
   if (autograd::should_record(x, weight, bias)) {
     const std::int64_t k = static_cast<std::int64_t>(normalized_shape.size());
-    NormBackward nb{{}, {}, Shape(normalized_shape), true, eps};
+    NormBackward nb{{}, {}, Shape(normalized_shape), true, eps, /*layer=*/true};
     for (std::int64_t d = 0; d < x.dim(); ++d) (d < x.dim() - k ? nb.other : nb.dims).push_back(d);
     std::vector<Tensor> saved{x};
     if (weight.defined()) saved.push_back(weight);
@@ -175,7 +200,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     // Per-channel (C) statistics and parameters, viewed as (1, C, 1, ...) against x.
     Shape view(static_cast<std::size_t>(x.dim()), 1);
     view[1] = x.size(1);
-    NormBackward nb{{}, {}, view, training, eps};
+    NormBackward nb{{}, {}, view, training, eps, /*layer=*/false};
     for (std::int64_t d = 0; d < x.dim(); ++d)
       if (d != 1) nb.dims.push_back(d);
     nb.other = nb.dims;

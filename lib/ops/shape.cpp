@@ -7,6 +7,7 @@
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
+#include "tapeflow/creation.hpp"
 #include "tapeflow/ops/index.hpp"
 
 namespace tapeflow {
@@ -14,7 +15,7 @@ namespace {
 
 const bool kRegistered = autograd::register_ops(
     {"view", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "expand", "slice", "select", "cat",
-     "slice_backward"});
+     "split", "unbind", "slice_backward"});
 
 // Records a one-input op whose input gradient is back(output gradient). Callers check
 // should_record first, so untracked views do not even build the lambda.
@@ -32,6 +33,35 @@ Tensor slice_view(const Tensor& x, std::size_t w, std::int64_t b, std::int64_t e
   const std::int64_t offset = x.storage_offset() + b * st[w];
   st[w] *= step;
   return detail::make_view(x, sz, st, offset);
+}
+
+// The view x[..., i, ...] along dim w (i already resolved).
+Tensor select_view(const Tensor& x, std::size_t w, std::int64_t i) {
+  Shape sz = x.shape(), st = x.strides();
+  const std::int64_t offset = x.storage_offset() + i * st[w];
+  sz.erase(w);
+  st.erase(w);
+  return detail::make_view(x, sz, st, offset);
+}
+
+// split/chunk/unbind: one entry for all the pieces, whose backward joins their gradients (zeros
+// for pieces that got none) with one cat or stack, so backward stays linear in the number of
+// pieces (a slice entry per piece would add a full-size gradient per piece).
+void record_pieces(const char* name, const Tensor& in, const std::vector<Tensor>& pieces, std::int64_t w,
+                   bool stacked) {
+  if (pieces.empty()) return;
+  std::vector<Shape> shapes;
+  shapes.reserve(pieces.size());
+  for (const Tensor& p : pieces) shapes.push_back(p.shape());
+  autograd::record(name, {in}, pieces,
+                   [shapes = std::move(shapes), w, stacked, dt = in.dtype(), dev = in.device()](
+                       const autograd::BackwardArgs& g) {
+                     std::vector<Tensor> parts(shapes.size());
+                     for (std::size_t k = 0; k < shapes.size(); ++k)
+                       parts[k] = g.grad_outputs[k].defined() ? g.grad_outputs[k]
+                                                              : zeros(shapes[k], TensorOptions(dt).device(dev));
+                     return autograd::Grads{stacked ? stack(parts, w) : cat(parts, w)};
+                   });
 }
 
 // Gradient of a slice: zeros of the input's shape with g in the sliced positions. Recorded, with
@@ -285,11 +315,7 @@ Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
   if (index < -n || index >= n)
     fail<IndexError>("select", "index ", index, " is out of bounds for dim ", d, " with size ", n);
   const std::int64_t i = index < 0 ? index + n : index;
-  Shape sz = shape(), st = strides();
-  const std::int64_t offset = storage_offset() + i * st[w];
-  sz.erase(w);
-  st.erase(w);
-  Tensor out = detail::make_view(*this, sz, st, offset);
+  Tensor out = select_view(*this, w, i);
   if (autograd::should_record(*this))
     record_unary("select", *this, out, [in = shape(), w, i](const Tensor& g) {
       return slice_backward(g.unsqueeze(static_cast<std::int64_t>(w)), in, w, i, i + 1, 1);
@@ -339,16 +365,19 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
 }
 
 std::vector<Tensor> Tensor::split(std::int64_t split_size, std::int64_t d) const {
+  if (dim() == 0) fail<IndexError>("split", "cannot split a 0-d tensor");
   const auto w = wrap_dim("split", d, dim());
   if (split_size <= 0) fail<ValueError>("split", "split_size must be positive, got ", split_size);
   std::vector<Tensor> out;
   const std::int64_t n = size(w);
   for (std::int64_t s = 0; s < n || (n == 0 && out.empty()); s += split_size)
-    out.push_back(narrow(w, s, std::min(split_size, n - s)));
+    out.push_back(slice_view(*this, static_cast<std::size_t>(w), s, s + std::min(split_size, n - s), 1));
+  if (autograd::should_record(*this)) record_pieces("split", *this, out, w, false);
   return out;
 }
 
 std::vector<Tensor> Tensor::split(IntArrayRef sizes, std::int64_t d) const {
+  if (dim() == 0) fail<IndexError>("split", "cannot split a 0-d tensor");
   const auto w = wrap_dim("split", d, dim());
   std::int64_t total = 0;
   for (std::int64_t s : sizes) {
@@ -359,21 +388,26 @@ std::vector<Tensor> Tensor::split(IntArrayRef sizes, std::int64_t d) const {
   std::vector<Tensor> out;
   std::int64_t s0 = 0;
   for (std::int64_t s : sizes) {
-    out.push_back(narrow(w, s0, s));
+    out.push_back(slice_view(*this, static_cast<std::size_t>(w), s0, s0 + s, 1));
     s0 += s;
   }
+  if (autograd::should_record(*this)) record_pieces("split", *this, out, w, false);
   return out;
 }
 
 std::vector<Tensor> Tensor::chunk(std::int64_t chunks, std::int64_t d) const {
   if (chunks <= 0) fail<ValueError>("chunk", "number of chunks must be positive, got ", chunks);
+  if (dim() == 0) fail<IndexError>("chunk", "cannot chunk a 0-d tensor");
   const std::int64_t n = size(d);
   return split(std::max<std::int64_t>(1, (n + chunks - 1) / chunks), d);
 }
 
 std::vector<Tensor> Tensor::unbind(std::int64_t d) const {
+  if (dim() == 0) fail<IndexError>("unbind", "cannot unbind a 0-d tensor");
+  const auto w = wrap_dim("unbind", d, dim());
   std::vector<Tensor> out;
-  for (std::int64_t i = 0; i < size(d); ++i) out.push_back(select(d, i));
+  for (std::int64_t i = 0; i < size(w); ++i) out.push_back(select_view(*this, static_cast<std::size_t>(w), i));
+  if (autograd::should_record(*this)) record_pieces("unbind", *this, out, w, true);
   return out;
 }
 

@@ -143,17 +143,25 @@ std::vector<GradCase> shape_rows() {
   view_rows(r, "select", "negative index through operator[]", normal({3, 4}), [](const Tensor& x) { return x[-1]; });
   view_rows(r, "select", "index with integers", permuted3({3, 4, 2}), [](const Tensor& x) { return x.index({1, Ellipsis, 0}); });
   // split/chunk/unbind: pieces used with different weights so each lands in its own place.
-  view_rows(r, "slice", "split into uneven pieces", normal({5, 3}), [](const Tensor& x) {
+  view_rows(r, "split", "split into uneven pieces", normal({5, 3}), [](const Tensor& x) {
     auto parts = x.split(2);
     return cat({parts[2] * 3.0, parts[0], parts[1] * -1.0});
   });
-  view_rows(r, "slice", "chunk along dim 1", normal({2, 6}), [](const Tensor& x) {
+  view_rows(r, "split", "chunk along dim 1", normal({2, 6}), [](const Tensor& x) {
     auto parts = x.chunk(3, 1);
     return parts[0] * parts[2] + parts[1];
   });
-  view_rows(r, "select", "unbind", normal({3, 4}), [](const Tensor& x) {
+  view_rows(r, "split", "split by sizes, one piece unused, transposed leaf", transposed({3, 5}), [](const Tensor& x) {
+    auto parts = x.split(IntArrayRef{1, 3, 1}, 1);
+    return cat({parts[2], parts[0] * parts[2]}, 1);
+  });
+  view_rows(r, "unbind", "unbind dim 0", normal({3, 4}), [](const Tensor& x) {
     auto rows = x.unbind();
     return rows[0] * rows[1] - rows[2] * 2.0;
+  });
+  view_rows(r, "unbind", "unbind dim -1 of a permuted leaf, one piece unused", permuted3({2, 3, 3}), [](const Tensor& x) {
+    auto parts = x.unbind(-1);
+    return parts[0] + parts[2] * 3.0;
   });
   view_rows(r, "clone", "contiguous() of a transposed leaf", transposed({3, 4}), [](const Tensor& x) { return x.contiguous(); });
   view_rows(r, "clone", "clone", normal({2, 3}), [](const Tensor& x) { return x.clone(); });

@@ -272,3 +272,24 @@ TEST_CASE("two threads training separately get the same results as each alone") 
   REQUIRE(t2 == alone2);
   REQUIRE(alone1 == Approx(std::pow(0.98, 200)));
 }
+
+TEST_CASE("in-place ops on views while recording throw instead of giving wrong gradients") {
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64).requires_grad_();
+  Tensor z = x.clone();
+  REQUIRE_THROWS_AS(z[0].mul_(tensor({5.0}, kFloat64)), Error);
+  Tensor a = tensor({1.0, 2.0, 3.0}, kFloat64).requires_grad_();
+  Tensor y = zeros({2, 3}, kFloat64);
+  REQUIRE_THROWS_AS(y[0].copy_(a * 2.0), Error);
+  // Without recording, views are modified in place as usual.
+  {
+    NoGradGuard no_grad;
+    y[1].copy_(a * 2.0);
+  }
+  REQUIRE(y.data_ptr<double>()[5] == 6.0);
+  // Modifying a clone of the view is fine.
+  Tensor row = z[0].clone();
+  row.mul_(tensor({5.0}, kFloat64));
+  row.sum().backward();
+  REQUIRE(x.grad().data_ptr<double>()[0] == 5.0);
+  REQUIRE(x.grad().data_ptr<double>()[3] == 0.0);
+}

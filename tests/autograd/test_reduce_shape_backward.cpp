@@ -258,6 +258,9 @@ TEST_CASE("grad_fn names of recorded shape ops and reductions") {
   CHECK(x.t().contiguous().grad_fn_name() == "clone");
   CHECK(x.to(kFloat32).grad_fn_name() == "to");
   CHECK(cat({x, x}).grad_fn_name() == "cat");
+  CHECK(x.split(1)[1].grad_fn_name() == "split");
+  CHECK(x.chunk(2, 1)[0].grad_fn_name() == "split");
+  CHECK(x.unbind(1)[2].grad_fn_name() == "unbind");
   CHECK(x.sum().grad_fn_name() == "sum");
   CHECK(x.max(1).first.grad_fn_name() == "max");
   CHECK(x.norm(1).grad_fn_name() == "norm");
@@ -299,4 +302,46 @@ TEST_CASE("a saved tensor modified in place makes backward throw") {
     y.add_(1.0);
   }
   REQUIRE_THROWS_AS(p.backward(), Error);
+}
+
+TEST_CASE("zero-size inputs get zero-size gradients") {
+  Tensor x = zeros({0, 3}, kFloat64).requires_grad_(true);
+  (x.sum() + x.sum({0}).sum() + x.cumsum(1).sum() + x.t().reshape({3, 0}).sum()).backward();
+  REQUIRE(x.grad().shape() == Shape{0, 3});
+  Tensor y = zeros({2, 3}, kFloat64).requires_grad_(true);
+  Tensor e = zeros({0}, kFloat64).requires_grad_(true);
+  (y.slice(1, 3, std::nullopt).sum() + cat({e, y.flatten()}).sum() + amax(y.narrow(0, 0, 0), {1}).sum()).backward();
+  require_close(values(y.grad()), {1, 1, 1, 1, 1, 1});
+}
+
+TEST_CASE("a GradientTape records views and reductions of watched tensors") {
+  Tensor x = tensor(Vec{1, 2, 3, 4}, {2, 2}, kFloat64);  // does not require grad
+  GradientTape tape;
+  tape.watch(x);
+  Tensor loss = (x.t()[0] * x.select(1, 1)).sum() + x.norm();  // x00*x01 + x10*x11 + |x|
+  auto g = tape.gradient(loss, {x});
+  const double n = std::sqrt(30.0);
+  require_close(values(g[0]), {2 + 1 / n, 1 + 2 / n, 4 + 3 / n, 3 + 4 / n});
+  REQUIRE_FALSE(x.grad().defined());
+}
+
+TEST_CASE("split and unbind record one entry for all pieces; unused or dropped pieces get zeros") {
+  Tensor x = leaf(iota(12), {6, 2});
+  const std::size_t before = autograd::tape_size();
+  auto parts = x.split(IntArrayRef{1, 2, 3});
+  REQUIRE(autograd::tape_size() == before + 1);
+  Tensor loss = parts[1].sum() * 2.0;
+  parts.clear();  // the pieces themselves are gone; loss still reaches x
+  loss.backward();
+  require_close(values(x.grad()), {0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0});
+  Tensor y = leaf(iota(6), {2, 3});
+  auto cols = y.unbind(1);
+  REQUIRE(cols.size() == 3);
+  (cols[2] * cols[0]).sum().backward();
+  require_close(values(y.grad()), {3, 0, 1, 6, 0, 4});
+  const Tensor scalar = tensor(Vec{1}, Shape{}, kFloat64);
+  REQUIRE_THROWS_AS(scalar.unbind(), IndexError);
+  REQUIRE_THROWS_AS(scalar.split(1), IndexError);
+  REQUIRE_THROWS_AS(scalar.split(IntArrayRef{1}), IndexError);
+  REQUIRE_THROWS_AS(scalar.chunk(2), IndexError);
 }
