@@ -68,7 +68,7 @@ std::size_t tape_size() {
 }
 
 AutogradMeta& meta(TensorImpl& impl) {
-  if (!impl.autograd) impl.autograd = std::make_shared<AutogradMeta>();
+  if (!impl.autograd) impl.autograd = detail::make_small_shared<AutogradMeta>();
   return *impl.autograd;
 }
 
@@ -131,12 +131,12 @@ void record_custom(const char* name, std::vector<Tensor> inputs, const std::vect
           fail<Error>(name, "in-place modification of a view (shape ", out.shape(), ") while gradients are being "
                       "recorded is not supported; modify a clone() of the view, or the base tensor");
   Tape& tp = tape();
-  auto e = std::make_shared<Entry>();
+  auto e = detail::make_small_shared<Entry>();
   e->name = name;
   e->seq = tp.next_seq++;
   e->input_needs_grad.reserve(inputs.size());
   for (const Tensor& in : inputs) e->input_needs_grad.push_back(tracked(in));
-  e->inputs = std::move(inputs);
+  e->inputs.assign(inputs.begin(), inputs.end());
   e->outputs.reserve(outputs.size());
   e->output_keys.reserve(outputs.size());
   for (const Tensor& out : outputs) {

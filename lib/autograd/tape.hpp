@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/small_alloc.hpp"
 #include "tapeflow/autograd.hpp"
 
 namespace tapeflow {
@@ -22,12 +23,16 @@ namespace autograd {
 
 struct Entry;
 using Grads = std::vector<Tensor>;
+// Entry fields live in per-thread small blocks: recording costs a handful of allocations per op,
+// and glibc malloc/free dominated the cost of a recorded 1-element op.
+template <typename T>
+using SmallVec = std::vector<T, detail::SmallAllocator<T>>;
 
 // What a backward function receives.
 struct BackwardArgs {
   const std::vector<Tensor>& grad_outputs;  // undefined where an output received no gradient
   const std::vector<Tensor>& outputs;       // the op's outputs (undefined if already freed)
-  const std::vector<bool>& needs_input_grad;
+  const SmallVec<bool>& needs_input_grad;
   bool needs(std::size_t i) const { return i < needs_input_grad.size() && needs_input_grad[i]; }
   // Gradient of output i; zeros of the output's shape when it received none (multi-output ops).
   Tensor grad(std::size_t i = 0) const;
@@ -37,11 +42,11 @@ using BackwardFn = std::function<Grads(const BackwardArgs&)>;
 struct Entry {
   const char* name = "";
   std::uint64_t seq = 0;
-  std::vector<Tensor> inputs;                          // held strongly
-  std::vector<bool> input_needs_grad;
-  std::vector<std::weak_ptr<TensorImpl>> outputs;      // held weakly
-  std::vector<TensorImpl*> output_keys;                // identity of the outputs
-  std::vector<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
+  SmallVec<Tensor> inputs;                          // held strongly
+  SmallVec<bool> input_needs_grad;
+  SmallVec<std::weak_ptr<TensorImpl>> outputs;      // held weakly
+  SmallVec<TensorImpl*> output_keys;                // identity of the outputs
+  SmallVec<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
   BackwardFn backward;
   int pins = 0;           // persistent GradientTapes / retained graphs that keep it
   bool released = false;  // backward ran without retain_graph, or pruned

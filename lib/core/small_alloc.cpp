@@ -10,13 +10,13 @@ namespace {
 
 constexpr std::size_t kGranule = 64;
 constexpr std::size_t kClasses = kSmallBlockMax / kGranule;
-constexpr std::size_t kKeepPerClass = 256;  // bound what one thread may hold on to
+constexpr std::size_t kKeepBytes = std::size_t{16} << 20;  // bound what one thread may hold on to
 
 // Plain data so that it can use the fast TLS model; a separate object frees the blocks at
 // thread exit.
 struct FreeLists {
   void* heads[kClasses];
-  std::size_t counts[kClasses];
+  std::size_t kept_bytes;
 };
 TAPEFLOW_FAST_TLS thread_local FreeLists t_lists;
 // 0: not in use yet, 1: in use, 2: thread exiting (blocks returned to the system).
@@ -53,7 +53,7 @@ void* small_alloc(std::size_t bytes) {
     const std::size_t c = class_of(bytes);
     if (void* p = l.heads[c]) {
       l.heads[c] = *static_cast<void**>(p);
-      --l.counts[c];
+      l.kept_bytes -= (c + 1) * kGranule;
       return p;
     }
     bytes = (c + 1) * kGranule;
@@ -72,10 +72,10 @@ void small_free(void* p, std::size_t bytes) noexcept {
   if (bytes <= kSmallBlockMax && t_lists_state == 1) {
     FreeLists& l = lists();
     const std::size_t c = class_of(bytes);
-    if (l.counts[c] < kKeepPerClass) {
+    if (l.kept_bytes + (c + 1) * kGranule <= kKeepBytes) {
       *static_cast<void**>(p) = l.heads[c];
       l.heads[c] = p;
-      ++l.counts[c];
+      l.kept_bytes += (c + 1) * kGranule;
       return;
     }
   }
