@@ -293,3 +293,29 @@ TEST_CASE("in-place ops on views while recording throw instead of giving wrong g
   REQUIRE(x.grad().data_ptr<double>()[0] == 5.0);
   REQUIRE(x.grad().data_ptr<double>()[3] == 0.0);
 }
+
+TEST_CASE("nested GradientTapes and create_graph give second derivatives of real ops") {
+  Tensor x = tensor({0.5, -1.5, 2.0}, kFloat64);
+  GradientTape outer;
+  outer.watch(x);
+  std::vector<Tensor> g1;
+  {
+    GradientTape inner;
+    inner.watch(x);
+    Tensor y = (x * x * x + sin(x)).sum();
+    g1 = inner.gradient(y, {x});  // 3x^2 + cos x, recorded by the outer tape
+  }
+  auto g2 = outer.gradient(g1[0].sum(), {x});  // 6x - sin x
+  for (std::int64_t i = 0; i < 3; ++i) {
+    const double xi = x.data_ptr<double>()[i];
+    REQUIRE(g1[0].data_ptr<double>()[i] == Approx(3 * xi * xi + std::cos(xi)));
+    REQUIRE(g2[0].data_ptr<double>()[i] == Approx(6 * xi - std::sin(xi)));
+  }
+  // The PyTorch form: backward(create_graph) then differentiate the gradient again.
+  Tensor w = tensor({1.5}, kFloat64).requires_grad_();
+  Tensor loss = exp(w * 2.0).sum();
+  auto dw = grad({loss}, {w}, {}, std::nullopt, /*create_graph=*/true);
+  REQUIRE(dw[0].requires_grad());
+  dw[0].sum().backward();
+  REQUIRE(w.grad().item<double>() == Approx(4 * std::exp(3.0)));
+}
