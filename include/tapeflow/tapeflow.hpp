@@ -19,3 +19,15 @@
 #include "tapeflow/scalar.hpp"
 #include "tapeflow/shape.hpp"
 #include "tapeflow/tensor.hpp"
+#include "tapeflow/ordered_dict.hpp"
+#include "tapeflow/state_dict.hpp"
+// nn modules
+#include "tapeflow/nn/module.hpp"
+#include "tapeflow/nn/container.hpp"
+// nn layers
+// nn init
+// losses
+// optim
+#include "tapeflow/optim/optimizer.hpp"
+// optimizers
+// lr schedulers

@@ -229,6 +229,10 @@ class Tensor {
   Tensor& requires_grad_(bool requires_grad = true);
   Tensor grad() const;  // undefined until a gradient has been accumulated
   void set_grad(const Tensor& grad) const;  // replaces .grad(); an undefined tensor clears it
+  // Points this tensor at new_data's storage, shape, strides and dtype, keeping its identity
+  // (every handle sees the change) and requires_grad: how Module::to moves parameters that an
+  // optimizer already holds. Only for leaves; not recorded.
+  void set_data(const Tensor& new_data) const;
   // False for results of recorded ops; true for tensors created by the user.
   bool is_leaf() const;
   // Accumulates d(this)/d(leaves) into their .grad(). `gradient` is required unless this is a

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "autograd/engine.hpp"
+#include "core/tensor_factory.hpp"
 
 namespace tapeflow {
 
@@ -48,6 +49,23 @@ void Tensor::set_grad(const Tensor& grad) const {
     fail<ShapeError>("set_grad", "gradient of shape ", grad.shape(), " for a tensor of shape ", shape());
   checked();
   impl_->grad = grad.defined() ? grad.impl_ptr() : nullptr;
+}
+
+void Tensor::set_data(const Tensor& new_data) const {
+  detail::check_defined("set_data", new_data);
+  checked();
+  if (!is_leaf()) fail<ValueError>("set_data", "only leaf tensors can be re-pointed (this one came from ", grad_fn_name(), ")");
+  if (requires_grad() && !new_data.is_floating_point())
+    fail<DTypeError>("set_data", "a tensor requiring grad cannot take ", dtype_name(new_data.dtype()), " data");
+  const TensorImpl& src = *new_data.impl();
+  impl_->storage = src.storage;
+  impl_->sizes = src.sizes;
+  impl_->strides = src.strides;
+  impl_->offset = src.offset;
+  impl_->numel = src.numel;
+  impl_->dtype = src.dtype;
+  impl_->is_view = src.is_view;
+  if (impl_->grad && !(Shape(impl_->grad->sizes) == src.sizes)) impl_->grad = nullptr;
 }
 
 std::string Tensor::grad_fn_name() const {
