@@ -25,7 +25,8 @@ std::string class_name(const std::type_info& type) {
 }
 
 std::string join(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : prefix + "." + name;
+  if (prefix.empty()) return name;
+  return name.empty() ? prefix : prefix + "." + name;
 }
 
 void print_tree(std::ostream& os, const Module& m, int indent) {
