@@ -15,6 +15,7 @@
 #include "tapeflow/ops/reduce.hpp"
 #include "tapeflow/ops/shape.hpp"
 #include "tapeflow/parallel.hpp"
+#include "tapeflow/progress.hpp"
 #include "tapeflow/random.hpp"
 #include "tapeflow/scalar.hpp"
 #include "tapeflow/shape.hpp"
