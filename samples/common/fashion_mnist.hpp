@@ -1,0 +1,171 @@
+#pragma once
+// What the Fashion-MNIST samples share: loading the IDX files, evaluation, and the training
+// loop (shuffle, mini-batches, forward, cross-entropy, backward, optimizer step) with a
+// progress bar and a per-epoch report. Uses only tapeflow's public headers.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/sample_args.hpp"
+#include "tapeflow/tapeflow.hpp"
+
+namespace samples {
+
+namespace tf = tapeflow;
+namespace F = tapeflow::nn::functional;
+
+inline const char* kFashionClasses[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+// The options every Fashion-MNIST sample takes.
+struct FashionArgs {
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::int64_t epochs = 5, batch_size = 64, seed = 0, threads = 0, train_limit = 0, test_limit = 0;
+  double lr = 1e-3;
+};
+
+// Parses the options (false after --help), then applies --threads and --seed.
+inline bool parse_fashion_args(int argc, char** argv, const char* program, const char* about, FashionArgs& a) {
+  SampleArgs args(program, about);
+  args.add("data", &a.data_dir, "directory with the Fashion-MNIST IDX files (.gz)");
+  args.add("epochs", &a.epochs, "passes over the training set");
+  args.add("batch-size", &a.batch_size, "images per step");
+  args.add("lr", &a.lr, "learning rate");
+  args.add("seed", &a.seed, "random seed (initialisation, shuffling, dropout)");
+  args.add("threads", &a.threads, "CPU threads (0: all cores)");
+  args.add("train-limit", &a.train_limit, "use only the first N training images (0: all)");
+  args.add("test-limit", &a.test_limit, "use only the first N test images (0: all)");
+  if (!args.parse(argc, argv)) return false;
+  if (a.threads > 0) tf::set_num_threads(static_cast<int>(a.threads));
+  tf::manual_seed(static_cast<std::uint64_t>(a.seed));
+  return true;
+}
+
+struct FashionMnist {
+  tf::Tensor train_images, train_labels;  // (N, 1, 28, 28) float32 standardised, (N) int64
+  tf::Tensor test_images, test_labels;
+};
+
+// Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz from dir; keeps the first `limit`
+// examples of each split when limit > 0. Pixels are standardised with the training set's mean
+// and standard deviation.
+inline FashionMnist load_fashion_mnist(const std::string& dir, std::int64_t train_limit, std::int64_t test_limit) {
+  auto split = [&](const std::string& name, std::int64_t limit) {
+    tf::Tensor images = tf::load_idx(dir + "/" + name + "-images-idx3-ubyte.gz", tf::kFloat32);
+    tf::Tensor labels = tf::load_idx(dir + "/" + name + "-labels-idx1-ubyte.gz", tf::kInt64);
+    if (limit > 0 && limit < images.size(0)) {
+      images = images.narrow(0, 0, limit);
+      labels = labels.narrow(0, 0, limit);
+    }
+    return std::pair{images.reshape({images.size(0), 1, 28, 28}) / 255.0, labels};
+  };
+  FashionMnist d;
+  std::tie(d.train_images, d.train_labels) = split("train", train_limit);
+  std::tie(d.test_images, d.test_labels) = split("t10k", test_limit);
+  const double mean = d.train_images.mean().item<double>();
+  const double stdev = d.train_images.std().item<double>();
+  d.train_images = (d.train_images - mean) / stdev;
+  d.test_images = (d.test_images - mean) / stdev;
+  std::printf("Fashion-MNIST: %lld training and %lld test images\n", static_cast<long long>(d.train_images.size(0)),
+              static_cast<long long>(d.test_images.size(0)));
+  return d;
+}
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+};
+
+// Mean cross-entropy and accuracy over a whole split, in eval mode without recording.
+template <typename Model>
+Evaluation evaluate(Model& model, const tf::Tensor& images, const tf::Tensor& labels, std::int64_t batch = 1000) {
+  tf::NoGradGuard no_grad;
+  model->eval();
+  double loss = 0, correct = 0;
+  const std::int64_t n = images.size(0);
+  for (std::int64_t i = 0; i < n; i += batch) {
+    const std::int64_t b = std::min(batch, n - i);
+    const tf::Tensor logits = model(images.narrow(0, i, b));
+    const tf::Tensor y = labels.narrow(0, i, b);
+    loss += F::cross_entropy(logits, y, {.reduction = tf::nn::Reduction::Sum}).template item<double>();
+    correct += tf::eq(logits.argmax(1), y).sum().template item<double>();
+  }
+  model->train();
+  return {loss / static_cast<double>(n), correct / static_cast<double>(n)};
+}
+
+// Per-class test accuracy.
+template <typename Model>
+void print_per_class_accuracy(Model& model, const FashionMnist& data) {
+  tf::NoGradGuard no_grad;
+  model->eval();
+  std::vector<tf::Tensor> chunks;
+  for (std::int64_t i = 0; i < data.test_images.size(0); i += 1000)
+    chunks.push_back(model(data.test_images.narrow(0, i, std::min<std::int64_t>(1000, data.test_images.size(0) - i))).argmax(1));
+  model->train();
+  const tf::Tensor pred = tf::cat(chunks, 0);
+  std::printf("per-class test accuracy:\n");
+  for (std::int64_t c = 0; c < 10; ++c) {
+    const tf::Tensor mask = tf::eq(data.test_labels, tf::scalar_tensor(c, tf::kInt64));
+    const tf::Tensor hits = tf::eq(tf::masked_select(pred, mask), tf::scalar_tensor(c, tf::kInt64));
+    std::printf("  %-12s %.3f\n", kFashionClasses[c], hits.to(tf::kFloat64).mean().item<double>());
+  }
+}
+
+struct TrainConfig {
+  std::int64_t epochs = 5;
+  std::int64_t batch_size = 64;
+};
+
+// The training loop. Prints the model, the test loss/accuracy before training, one line per
+// epoch, and per-class and final test accuracy; returns the final test evaluation.
+template <typename Model>
+Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const FashionMnist& data,
+                            const TrainConfig& config) {
+  std::printf("%s\nparameters: %lld\n", (std::ostringstream() << model).str().c_str(),
+              static_cast<long long>(model->parameter_count()));
+  Evaluation before = evaluate(model, data.test_images, data.test_labels);
+  std::printf("before training: test loss %.4f, test acc %.4f\n", before.loss, before.accuracy);
+  std::fflush(stdout);
+  const std::int64_t n = data.train_images.size(0);
+  const std::int64_t steps = n / config.batch_size;  // drop the last partial batch
+  Evaluation test;
+  for (std::int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const tf::Tensor order = tf::randperm(n);
+    double loss_sum = 0, correct = 0;
+    tf::ProgressBar bar(steps, {.description = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs),
+                                .unit = "batch"});
+    for (std::int64_t s = 0; s < steps; ++s) {
+      const tf::Tensor idx = order.narrow(0, s * config.batch_size, config.batch_size);
+      const tf::Tensor x = tf::index_select(data.train_images, 0, idx);
+      const tf::Tensor y = tf::index_select(data.train_labels, 0, idx);
+
+      optimizer.zero_grad();
+      const tf::Tensor logits = model(x);
+      const tf::Tensor loss = F::cross_entropy(logits, y);
+      loss.backward();
+      optimizer.step();
+
+      loss_sum += loss.item<double>();
+      correct += tf::eq(logits.argmax(1), y).sum().item<double>();
+      bar.update(1, {{"loss", loss_sum / static_cast<double>(s + 1)},
+                     {"acc", correct / static_cast<double>((s + 1) * config.batch_size)}});
+    }
+    bar.close();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    test = evaluate(model, data.test_images, data.test_labels);
+    std::printf("epoch %lld/%lld: train loss %.4f, train acc %.4f, test loss %.4f, test acc %.4f (%.1f s, %.0f img/s)\n",
+                static_cast<long long>(epoch), static_cast<long long>(config.epochs),
+                loss_sum / static_cast<double>(steps), correct / static_cast<double>(steps * config.batch_size),
+                test.loss, test.accuracy, seconds, static_cast<double>(steps * config.batch_size) / seconds);
+    std::fflush(stdout);
+  }
+  print_per_class_accuracy(model, data);
+  std::printf("final test accuracy: %.4f\n", test.accuracy);
+  return test;
+}
+
+}  // namespace samples
