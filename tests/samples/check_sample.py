@@ -1,0 +1,61 @@
+"""Runs a sample briefly and checks that it learns: the loss after training is well below the
+loss before it, and two runs with the same seed print identical results.
+
+    python3 check_sample.py <sample executable> [fashion data dir]
+
+Exit status 77 (Meson's "skipped") when the Fashion-MNIST files are not installed."""
+import os
+import re
+import subprocess
+import sys
+
+exe = sys.argv[1]
+data = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist"
+name = os.path.basename(exe)
+
+
+def run(args):
+    out = subprocess.run([exe] + args, check=True, capture_output=True, text=True, timeout=600).stdout
+    sys.stdout.write(out)
+    # Timings differ between runs; everything else must not.
+    return out, re.sub(r"\([0-9.]+ s[^)]*\)", "(time)", out)
+
+
+def number(pattern, text, index=0):
+    found = re.findall(pattern, text)
+    if not found:
+        sys.exit(f"FAIL: {name}: no line matching {pattern!r}")
+    return float(found[index])
+
+
+if name == "linear_regression":
+    args = ["--epochs", "60", "--points", "100", "--seed", "4"]
+    out, stable = run(args)
+    before = number(r"before training: loss ([0-9.]+)", out)
+    after = number(r"epoch +\d+: loss ([0-9.]+)", out, -1)
+    fit = re.search(r"fit: +y = (-?[0-9.]+) x \+ (-?[0-9.]+)", out)
+    exact = re.search(r"least squares: +y = (-?[0-9.]+) x \+ (-?[0-9.]+)", out)
+    if not (fit and exact):
+        sys.exit("FAIL: no fit lines")
+    if abs(float(fit[1]) - float(exact[1])) > 0.02 or abs(float(fit[2]) - float(exact[2])) > 0.02:
+        sys.exit(f"FAIL: SGD fit {fit[0]} is far from the least-squares line {exact[0]}")
+else:
+    if not os.path.exists(os.path.join(data, "train-images-idx3-ubyte.gz")):
+        print(f"SKIP: Fashion-MNIST not found in {data} (Debian package dataset-fashion-mnist)")
+        sys.exit(77)
+    args = ["--data", data, "--epochs", "1", "--train-limit", "3000", "--test-limit", "1000", "--threads", "1",
+            "--seed", "3"]
+    out, stable = run(args)
+    before = number(r"before training: test loss ([0-9.]+)", out)
+    after = number(r"epoch 1/1: .*test loss ([0-9.]+)", out)
+    acc_before = number(r"before training: .*test acc ([0-9.]+)", out)
+    acc_after = number(r"final test accuracy: ([0-9.]+)", out)
+    if acc_after < acc_before + 0.3:
+        sys.exit(f"FAIL: test accuracy went from {acc_before} to only {acc_after}")
+
+if not after < 0.6 * before:
+    sys.exit(f"FAIL: {name}: loss went from {before} to {after}; expected it to fall by 40% or more")
+_, again = run(args)
+if again != stable:
+    sys.exit(f"FAIL: {name}: two runs with the same seed printed different results")
+print(f"OK: {name}: loss {before:.4f} -> {after:.4f}; identical reruns")
