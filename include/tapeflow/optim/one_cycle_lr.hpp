@@ -17,7 +17,7 @@ namespace tapeflow::optim {
 enum class AnnealStrategy { cos, linear };
 
 struct OneCycleLROptions {
-  PerGroup max_lr;  // required: peak lr, for all groups or one per group
+  PerGroup max_lr = {};  // required: peak lr, for all groups or one per group
   // The cycle's length: total_steps, or else epochs * steps_per_epoch.
   std::optional<std::int64_t> total_steps = std::nullopt;
   std::optional<std::int64_t> epochs = std::nullopt;

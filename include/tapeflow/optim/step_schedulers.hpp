@@ -35,7 +35,7 @@ class StepLR final : public LRScheduler {
 };
 
 struct MultiStepLROptions {
-  std::vector<std::int64_t> milestones;  // required: epochs at which lr *= gamma (increasing)
+  std::vector<std::int64_t> milestones = {};  // required: epochs at which lr *= gamma (increasing)
   double gamma = 0.1;
 };
 
