@@ -32,3 +32,9 @@
 #include "tapeflow/optim/optimizer.hpp"
 // optimizers
 // lr schedulers
+#include "tapeflow/optim/lr_scheduler.hpp"
+#include "tapeflow/optim/step_schedulers.hpp"
+#include "tapeflow/optim/cosine_annealing_lr.hpp"
+#include "tapeflow/optim/one_cycle_lr.hpp"
+#include "tapeflow/optim/reduce_lr_on_plateau.hpp"
+#include "tapeflow/optim/chained.hpp"

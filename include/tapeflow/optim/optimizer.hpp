@@ -61,6 +61,18 @@ class Optimizer {
   // momentum, Adam's beta1, RMSprop's momentum. nullopt when the optimizer has none.
   virtual std::optional<double> momentum(std::size_t group) const;
   virtual void set_momentum(std::size_t group, double value);
+  // PyTorch's param_group['initial_lr']: the group's lr before LR schedulers changed it. The
+  // first scheduler built on this optimizer records it and later ones read it (so a second
+  // scheduler, and SequentialLR, start from the lr the user gave); OneCycleLR sets it.
+  std::optional<double> initial_lr(std::size_t group) const {
+    return group < initial_lrs_.size() ? initial_lrs_[group] : std::nullopt;
+  }
+  void set_initial_lr(std::size_t group, double lr) {
+    if (group >= num_param_groups())
+      fail<IndexError>(name_, "parameter group ", group, " out of range (", num_param_groups(), " groups)");
+    initial_lrs_.resize(num_param_groups());
+    initial_lrs_[group] = lr;
+  }
 
   StateDict state_dict() const;
   void load_state_dict(const StateDict& state);
@@ -86,6 +98,7 @@ class Optimizer {
   std::vector<std::vector<Tensor>> groups_;
   std::vector<StateDict> state_;
   const std::vector<Tensor>* override_grads_ = nullptr;
+  std::vector<std::optional<double>> initial_lrs_;  // see initial_lr()
 };
 
 namespace detail {
