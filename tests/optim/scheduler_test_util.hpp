@@ -63,8 +63,7 @@ struct Row {
 };
 
 inline std::string data_path(const std::string& name) {
-  // tests/meson.build gives every test TAPEFLOW_TEST_DATA = tests/io/data; ours are in tests/optim/data.
-  return std::string(TAPEFLOW_TEST_DATA) + "/../../optim/data/" + name + ".txt";
+  return std::string(TAPEFLOW_TESTS_DIR) + "/optim/data/" + name + ".txt";
 }
 
 inline std::vector<Row> read_reference(const std::string& name) {
