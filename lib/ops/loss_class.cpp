@@ -155,6 +155,7 @@ Tensor cross_entropy_probabilities(const Tensor& input, const Tensor& target, co
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyLossOptions& options) {
   const char* op = "cross_entropy";
   check_input(op, input, target);
+  class_layout(op, input);  // rejects a 0-D input before its target is looked at
   nn::detail::check_label_smoothing(op, options.label_smoothing);
   // Class probabilities: a floating target with the input's dims (PyTorch's rule is "the input's
   // shape"; a floating target of another shape with as many dims is a mis-shaped one).
