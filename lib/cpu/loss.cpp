@@ -8,9 +8,8 @@
 #include <sstream>
 #include <vector>
 
-#include <xsimd/xsimd.hpp>
-
 #include "core/parallel.hpp"
+#include "cpu/elementwise.hpp"
 
 namespace tapeflow::cpu {
 namespace {
@@ -41,61 +40,98 @@ double class_weight(const T* w, std::int64_t t) {
   return w ? static_cast<double>(w[t]) : 1.0;
 }
 
-// sum_i exp(x[i] - shift) over a contiguous row: exp is the cost, so it runs on xsimd batches.
+// out[i] = exp(in[i]) over n contiguous elements, on the vectorised kernel of the best
+// instruction set (the elementwise backend's): exp is the cost of these losses.
 template <typename T>
-T sum_exp_shifted(const T* x, std::int64_t n, T shift) {
-  using Batch = xsimd::batch<T>;
-  constexpr std::int64_t L = Batch::size;
-  Batch acc(T(0));
-  const Batch s(shift);
-  std::int64_t i = 0;
-  for (; i + L <= n; i += L) acc += xsimd::exp(Batch::load_unaligned(x + i) - s);
-  T sum = xsimd::hadd(acc);
-  for (; i < n; ++i) sum += std::exp(x[i] - shift);
-  return sum;
+void exp_contiguous(T* out, const T* in, std::int64_t n) {
+  detail_ew::run_contiguous<T, T>(Exp{}, out, {in}, n, std::make_index_sequence<1>{});
 }
 
-// The loss of one sample from its contiguous row of C logits (or log-probabilities).
-template <typename T, bool FromLogits>
-double row_loss(const T* row, std::int64_t C, std::int64_t t, const T* w, double smoothing) {
-  if constexpr (!FromLogits) {
-    return -class_weight(w, t) * static_cast<double>(row[t]);
+// Calls f(i, s) for every element i of outer rows [b, e) of an (outer, C, inner) block, s being
+// its sample (relative to the first of row b), in an order where consecutive calls belong to
+// different samples: per-sample reductions then form independent chains, not one long one
+// (which is what makes rows of 10 classes slow one by one).
+template <typename F>
+void for_each_across_samples(std::int64_t C, std::int64_t inner, std::int64_t b, std::int64_t e, F&& f) {
+  const std::int64_t rows = e - b;
+  if (inner == 1) {
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t o = 0; o < rows; ++o) f(o * C + c, o);
   } else {
-    T mx = -std::numeric_limits<T>::infinity();
-    for (std::int64_t c = 0; c < C; ++c) mx = row[c] > mx ? row[c] : mx;
-    const T lse = std::log(sum_exp_shifted(row, C, mx));
-    // -log_softmax[c] = (max - x[c]) + log(sum): the rounding of log_softmax's kernel.
-    double loss = (1.0 - smoothing) * class_weight(w, t) * static_cast<double>((mx - row[t]) + lse);
-    if (smoothing > 0) {
-      double uniform = 0;
-      for (std::int64_t c = 0; c < C; ++c) uniform += class_weight(w, c) * static_cast<double>((mx - row[c]) + lse);
-      loss += smoothing / static_cast<double>(C) * uniform;
-    }
-    return loss;
+    for (std::int64_t o = 0; o < rows; ++o)
+      for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t j = 0; j < inner; ++j) f((o * C + c) * inner + j, o * inner + j);
   }
 }
 
-template <typename T, typename I, bool FromLogits>
-void class_loss_kernel(const ClassTargets& c, const T* x, const I* target, const T* w, double* per_sample) {
+// Samples of outer rows [b, e) of (outer, C, inner) logits: each one's max and log of the sum
+// of exp(x - max). The shifted values of the whole range go through exp in one call.
+template <typename T>
+void logsumexp_range(const T* x, std::int64_t C, std::int64_t inner, std::int64_t b, std::int64_t e, T* mx, T* lsum,
+                     T* scratch) {
+  const std::int64_t samples = (e - b) * inner;
+  const T* xb = x + b * C * inner;
+  std::fill(mx, mx + samples, -std::numeric_limits<T>::infinity());
+  std::fill(lsum, lsum + samples, T(0));
+  // A NaN is never the max, but it poisons the sum below.
+  for_each_across_samples(C, inner, b, e, [&](std::int64_t i, std::int64_t s) { mx[s] = xb[i] > mx[s] ? xb[i] : mx[s]; });
+  for_each_across_samples(C, inner, b, e, [&](std::int64_t i, std::int64_t s) { scratch[i] = xb[i] - mx[s]; });
+  exp_contiguous(scratch, scratch, samples * C);
+  for_each_across_samples(C, inner, b, e, [&](std::int64_t i, std::int64_t s) { lsum[s] += scratch[i]; });
+  for (std::int64_t s = 0; s < samples; ++s) lsum[s] = std::log(lsum[s]);
+}
+
+constexpr std::int64_t kBlockElements = 8192;
+
+// Outer rows per parallel chunk: enough elements to be worth a thread.
+std::int64_t outer_grain(std::int64_t C, std::int64_t inner) {
+  return std::max<std::int64_t>(1, ::tapeflow::detail::kElementwiseGrain / std::max<std::int64_t>(C * inner, 1));
+}
+
+template <typename T, typename I>
+void class_loss_kernel(const ClassTargets& c, const T* x, const I* target, const T* w, bool from_logits,
+                       double* per_sample, T* stats) {
   const std::int64_t C = c.classes, inner = c.inner;
-  const std::int64_t samples = c.outer * inner;
-  // Rows are contiguous when inner == 1; otherwise each sample's classes are gathered first.
-  const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / std::max<std::int64_t>(C, 1));
-  detail::parallel_for(0, samples, grain, [&](std::int64_t b, std::int64_t e) {
-    std::vector<T> gathered(inner == 1 ? 0 : static_cast<std::size_t>(C));
-    for (std::int64_t s = b; s < e; ++s) {
+  const double ls = c.label_smoothing;
+  auto wc = [w](std::int64_t k) { return class_weight(w, k); };
+  if (!from_logits) {  // nll_loss: -weight[t] * x[t]
+    for (std::int64_t s = 0; s < c.outer * inner; ++s) {
       const std::int64_t t = target[s];
-      if (t == c.ignore_index) {
-        per_sample[s] = 0;
-        continue;
+      per_sample[s] = t == c.ignore_index ? 0.0 : -wc(t) * static_cast<double>(x[((s / inner) * C + t) * inner + s % inner]);
+    }
+    return;
+  }
+  // Blocks of rows small enough for their exps to stay in cache.
+  const std::int64_t block_rows = std::max<std::int64_t>(1, kBlockElements / std::max<std::int64_t>(C * inner, 1));
+  ::tapeflow::detail::parallel_for(0, c.outer, outer_grain(C, inner), [&](std::int64_t b, std::int64_t e) {
+    const std::size_t most = static_cast<std::size_t>(std::min(block_rows, e - b) * inner);
+    std::vector<T> mx(most), lsum(most), scratch(most * static_cast<std::size_t>(C));
+    for (std::int64_t bb = b; bb < e; bb += block_rows) {
+      const std::int64_t ee = std::min(e, bb + block_rows);
+      logsumexp_range(x, C, inner, bb, ee, mx.data(), lsum.data(), scratch.data());
+      for (std::int64_t k = 0; k < (ee - bb) * inner; ++k) {
+        const std::size_t ku = static_cast<std::size_t>(k);
+        const std::int64_t s = bb * inner + k;
+        if (stats) {
+          stats[s] = mx[ku];
+          stats[c.outer * inner + s] = lsum[ku];
+        }
+        const std::int64_t t = target[s];
+        if (t == c.ignore_index) {
+          per_sample[s] = 0;
+          continue;
+        }
+        const T* col = x + (s / inner) * C * inner + s % inner;  // class k2 at col[k2 * inner]
+        // -log_softmax[k2] = (max - x[k2]) + log(sum): the rounding of log_softmax's own kernel.
+        auto nlp = [&](std::int64_t k2) { return static_cast<double>((mx[ku] - col[k2 * inner]) + lsum[ku]); };
+        double loss = (1.0 - ls) * wc(t) * nlp(t);
+        if (ls > 0) {
+          double uniform = 0;
+          for (std::int64_t k2 = 0; k2 < C; ++k2) uniform += wc(k2) * nlp(k2);
+          loss += ls / static_cast<double>(C) * uniform;
+        }
+        per_sample[s] = loss;
       }
-      const std::int64_t o = s / inner, j = s % inner;
-      const T* row = x + o * C * inner + j;
-      if (inner != 1) {
-        for (std::int64_t k = 0; k < C; ++k) gathered[static_cast<std::size_t>(k)] = row[k * inner];
-        row = gathered.data();
-      }
-      per_sample[s] = row_loss<T, FromLogits>(row, C, t, w, c.label_smoothing);
     }
   });
 }
@@ -128,14 +164,72 @@ double class_target_weight(const ClassTargets& c, const Tensor& target, const Te
 }
 
 void class_loss(const ClassTargets& c, const Tensor& input, const Tensor& target, const Tensor& weight,
-                bool from_logits, double* per_sample) {
+                bool from_logits, double* per_sample, const Tensor& stats) {
+  dispatch_floating(input.dtype(), c.op, [&]<typename T>() {
+    dispatch_index(target.dtype(), [&]<typename I>() {
+      class_loss_kernel<T, I>(c, input.data_ptr<T>(), target.data_ptr<I>(), optional_data<T>(weight), from_logits,
+                              per_sample, stats.defined() ? stats.data_ptr<T>() : nullptr);
+    });
+  });
+}
+
+void class_loss_backward(const ClassTargets& c, const Tensor& grad_input, const Tensor& input, const Tensor& target,
+                         const Tensor& weight, const Tensor& stats, double scale, const Tensor& grad_output,
+                         bool from_logits) {
   dispatch_floating(input.dtype(), c.op, [&]<typename T>() {
     dispatch_index(target.dtype(), [&]<typename I>() {
       const T* x = input.data_ptr<T>();
       const I* t = target.data_ptr<I>();
       const T* w = optional_data<T>(weight);
-      if (from_logits) class_loss_kernel<T, I, true>(c, x, t, w, per_sample);
-      else class_loss_kernel<T, I, false>(c, x, t, w, per_sample);
+      const T* g = grad_output.data_ptr<T>();
+      const bool scalar_grad = grad_output.numel() == 1;
+      T* out = grad_input.data_ptr<T>();
+      const std::int64_t C = c.classes, inner = c.inner;
+      const double ls = from_logits ? c.label_smoothing : 0.0;
+      // The smoothing part of the coefficients, the same for every sample: scale * ls / C * w[k].
+      std::vector<double> uniform(static_cast<std::size_t>(C), 0.0);
+      double uniform_sum = 0;
+      if (ls > 0)
+        for (std::int64_t k = 0; k < C; ++k) uniform_sum += (uniform[static_cast<std::size_t>(k)] = scale * ls / static_cast<double>(C) * class_weight(w, k));
+      const T* mx = optional_data<T>(stats);
+      const T* lsum = mx ? mx + c.outer * inner : nullptr;
+      ::tapeflow::detail::parallel_for(0, c.outer, outer_grain(C, inner), [&](std::int64_t b, std::int64_t e) {
+        T* ob = out + b * C * inner;
+        const std::int64_t n = (e - b) * C * inner;
+        if (from_logits) {  // softmax = exp((x - max) - log(sum)), all of the range's exps in one call
+          const T* xb = x + b * C * inner;
+          const T* mb = mx + b * inner;
+          const T* lb = lsum + b * inner;
+          // not x - (max + log(sum)): that loses 1 - p where p is close to 1
+          for_each_across_samples(C, inner, b, e, [&](std::int64_t i, std::int64_t s) { ob[i] = (xb[i] - mb[s]) - lb[s]; });
+          exp_contiguous(ob, ob, n);
+        } else {
+          std::fill(ob, ob + n, T(0));
+        }
+        for (std::int64_t o = b; o < e; ++o)
+          for (std::int64_t j = 0; j < inner; ++j) {
+            const std::int64_t s = o * inner + j;
+            T* col = out + o * C * inner + j;  // class k at col[k * inner]
+            const std::int64_t ts = t[s];
+            if (ts == c.ignore_index) {
+              for (std::int64_t k = 0; k < C; ++k) col[k * inner] = T(0);
+              continue;
+            }
+            const double gs = static_cast<double>(g[scalar_grad ? 0 : s]);
+            const double hit = scale * (1.0 - ls) * class_weight(w, ts);
+            if (from_logits) {  // (softmax * sum(a) - a) * g
+              const T sm_scale = static_cast<T>((hit + uniform_sum) * gs);
+              if (ls > 0)
+                for (std::int64_t k = 0; k < C; ++k)
+                  col[k * inner] = col[k * inner] * sm_scale - static_cast<T>(uniform[static_cast<std::size_t>(k)] * gs);
+              else
+                for (std::int64_t k = 0; k < C; ++k) col[k * inner] *= sm_scale;
+              col[ts * inner] -= static_cast<T>(hit * gs);
+            } else {  // -a * g
+              col[ts * inner] = static_cast<T>(-hit * gs);
+            }
+          }
+      });
     });
   });
 }

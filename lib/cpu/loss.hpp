@@ -27,11 +27,21 @@ double class_target_weight(const ClassTargets& c, const Tensor& target, const Te
 // per_sample[s] = -sum_c weight[c] q_s[c] logp_s[c] (0 where ignored), q_s the target's
 // distribution: (1 - label_smoothing) one_hot(t_s) + label_smoothing / classes. logp is
 // log_softmax(input) over the classes when from_logits, else the input itself. Targets must
-// have been checked by class_target_weight.
+// have been checked by class_target_weight. With from_logits, stats (when defined: 2 * outer *
+// inner contiguous elements of the input's dtype) receives each sample's max, then each
+// sample's log(sum(exp(x - max))), for the backward.
 void class_loss(const ClassTargets& c, const Tensor& input, const Tensor& target, const Tensor& weight,
-                bool from_logits, double* per_sample);
+                bool from_logits, double* per_sample, const Tensor& stats);
 
-// What the gradient needs: a[o, c, j] = scale * weight[c] * q_s[c] (the coefficient of -logp)
+// The gradient when no graph of it is needed, in one kernel: grad_input = (softmax(x) *
+// sum(a) - a) * g from logits, -a * g from log-probabilities, with a as in
+// class_loss_coefficients and softmax from class_loss's stats. grad_output: one value (mean/sum) or one per sample (none),
+// contiguous, of the input's dtype; grad_input: contiguous, the input's shape.
+void class_loss_backward(const ClassTargets& c, const Tensor& grad_input, const Tensor& input, const Tensor& target,
+                         const Tensor& weight, const Tensor& stats, double scale, const Tensor& grad_output,
+                         bool from_logits);
+
+// What the gradient needs, for the differentiable (create_graph) form: a[o, c, j] = scale * weight[c] * q_s[c] (the coefficient of -logp)
 // and sums[o, 0, j] = sum_c a[o, c, j]; zero for ignored targets. a and sums are contiguous
 // tensors of the input's dtype, shaped (outer, classes, inner) and (outer, 1, inner) (any
 // shape with those element counts).

@@ -86,6 +86,20 @@ Tensor reduce_samples(const std::vector<double>& per_sample, Reduction reduction
   return out;
 }
 
+// The gradient in public ops: (softmax(x) * sums - a) * g, or -a * g, with the constants a (the
+// coefficients of -logp) and their per-sample sums.
+Tensor class_index_backward(const Tensor& input, const Tensor& target, const Tensor& weight, const cpu::ClassTargets& c,
+                            const ClassLayout& l, Reduction reduction, double scale, Tensor g, bool from_logits) {
+  Shape sums_shape = input.shape();
+  sums_shape[static_cast<std::size_t>(l.class_dim)] = 1;
+  const Tensor coef = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
+  const Tensor sums = tapeflow::detail::make_tensor(sums_shape, input.dtype(), input.device());
+  cpu::class_loss_coefficients(c, target, weight, scale, coef, sums);
+  if (reduction == Reduction::None) g = g.unsqueeze(l.class_dim);
+  if (!from_logits) return coef * (-g);
+  return (softmax(input, l.class_dim) * sums - coef) * g;
+}
+
 // cross_entropy (from_logits) and nll_loss over class indices.
 Tensor class_index_loss(const char* op, const Tensor& input, const Tensor& target, const Tensor& weight,
                         std::int64_t ignore_index, Reduction reduction, double label_smoothing, bool from_logits) {
@@ -96,24 +110,27 @@ Tensor class_index_loss(const char* op, const Tensor& input, const Tensor& targe
   const Tensor x = input.contiguous(), t = target.contiguous();
   const Tensor w = weight.defined() ? weight.contiguous() : Tensor();
   const double total_weight = cpu::class_target_weight(c, t, w);
+  const bool record = autograd::should_record(input);
+  // Each sample's max and log-sum-exp, kept for the backward when it will run.
+  const Tensor stats =
+      record && from_logits ? tapeflow::detail::make_tensor({2, t.numel()}, input.dtype(), input.device()) : Tensor();
   std::vector<double> per_sample(static_cast<std::size_t>(t.numel()));
-  if (!per_sample.empty()) cpu::class_loss(c, x, t, w, from_logits, per_sample.data());
+  if (!per_sample.empty()) cpu::class_loss(c, x, t, w, from_logits, per_sample.data(), stats);
   Tensor out = dispatch_floating(input.dtype(), op, [&]<typename T>() {
     return reduce_samples<T>(per_sample, reduction, total_weight, l.target_shape, input.device());
   });
-  if (autograd::should_record(input)) {
+  if (record) {
     const double scale = reduction == Reduction::Mean ? 1.0 / total_weight : 1.0;
-    Shape sums_shape = input.shape();
-    sums_shape[static_cast<std::size_t>(l.class_dim)] = 1;
     autograd::record(op, {input}, {out}, [=](const autograd::BackwardArgs& a) {
-      // The constants a (coefficients of -logp) and their per-sample sums, built on demand.
-      Tensor coef = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
-      Tensor sums = tapeflow::detail::make_tensor(sums_shape, input.dtype(), input.device());
-      cpu::class_loss_coefficients(c, t, w, scale, coef, sums);
-      Tensor g = a.grad();
-      if (reduction == Reduction::None) g = g.unsqueeze(l.class_dim);
-      if (!from_logits) return autograd::Grads{coef * (-g)};
-      return autograd::Grads{(softmax(input, l.class_dim) * sums - coef) * g};
+      const Tensor g = a.grad();
+      // Without create_graph nothing records: one kernel computes the gradient from the saved
+      // stats. With it, the same formula in public ops, differentiable again.
+      if (!GradMode::is_enabled()) {
+        Tensor grad = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
+        if (grad.numel() > 0) cpu::class_loss_backward(c, grad, x, t, w, stats, scale, g.contiguous(), from_logits);
+        return autograd::Grads{grad};
+      }
+      return autograd::Grads{class_index_backward(input, t, w, c, l, reduction, scale, g, from_logits)};
     }, /*saved=*/w.defined() ? std::vector<Tensor>{input, t, w} : std::vector<Tensor>{input, t});
   }
   return out;

@@ -81,6 +81,11 @@ TEST_CASE("cross_entropy equals log_softmax followed by nll_loss") {
        {.weight = w, .ignore_index = 3}},
       {"K-dim none", randn({2, 5, 3, 2}, kFloat64), kdim_target, {.reduction = Reduction::None}},
       {"K-dim weighted mean", randn({2, 5, 3, 2}, kFloat64), kdim_target, {.weight = w}},
+      // large enough for several blocks of rows and for the thread pool
+      {"large batch, weighted sum", randn({9000, 5}, kFloat64), tensor(random_labels(9000, 5, 21)),
+       {.weight = w, .reduction = Reduction::Sum}},
+      {"large K-dim, none", randn({3, 5, 40, 50}, kFloat64), tensor(random_labels(6000, 5, 22), {3, 40, 50}),
+       {.reduction = Reduction::None}},
   };
   for (const Setup& s : setups) {
     INFO(s.name);
@@ -95,6 +100,41 @@ TEST_CASE("cross_entropy equals log_softmax followed by nll_loss") {
       };
     };
     CHECK(allclose(grad_of(s.x, scalar(fused)), grad_of(s.x, scalar(composed)), 1e-12, 1e-14));
+  }
+}
+
+TEST_CASE("class-index gradients with create_graph (public ops) equal the fused kernel's") {
+  manual_seed(4);
+  const Tensor w = tensor({0.5, 2.0, 1.0, 1.5}, TensorOptions(kFloat64));
+  const Tensor t2 = tensor(std::vector<std::int64_t>{0, -100, 3, 1, 3});
+  const Tensor tk = tensor(std::vector<std::int64_t>{0, 3, 2, -100, 1, 1}, {2, 3});
+  struct Setup {
+    const char* name;
+    Tensor x;
+    std::function<Tensor(const Tensor&)> loss;
+  };
+  const std::vector<Setup> setups = {
+      {"mean, weight, smoothing", randn({5, 4}, kFloat64),
+       [&](const Tensor& x) { return F::cross_entropy(x, t2, {.weight = w, .label_smoothing = 0.2}); }},
+      {"none, K-dim, weighted sum of the samples", randn({2, 4, 3}, kFloat64),
+       [&](const Tensor& x) {
+         return (F::cross_entropy(x, tk, {.weight = w, .reduction = Reduction::None, .label_smoothing = 0.1}) *
+                 tensor({1.0, -2.0, 0.5, 3.0, 1.5, -1.0}, TensorOptions(kFloat64)).reshape({2, 3}))
+             .sum();
+       }},
+      {"none summed (an expanded gradient)", randn({5, 4}, kFloat64).t().contiguous().t(),
+       [&](const Tensor& x) { return F::cross_entropy(x, t2, {.reduction = Reduction::None}).sum(); }},
+      {"nll_loss, weighted mean", randn({5, 4}, kFloat64),
+       [&](const Tensor& x) { return F::nll_loss(x, t2, {.weight = w}); }},
+      {"nll_loss, K-dim none", randn({2, 4, 3}, kFloat64),
+       [&](const Tensor& x) { return (F::nll_loss(x, tk, {.reduction = Reduction::None}) * 2.0).sum(); }},
+  };
+  for (const Setup& s : setups) {
+    INFO(s.name);
+    Tensor x = s.x.detach().requires_grad_(true);
+    const Tensor fast = grad({s.loss(x)}, {x})[0];
+    const Tensor graph = grad({s.loss(x)}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+    CHECK(allclose(fast, graph.detach(), 1e-12, 1e-14));
   }
 }
 
