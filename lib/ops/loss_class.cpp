@@ -8,7 +8,10 @@
 //   cross_entropy: loss_s = -sum_c w[c] q_s[c] log_softmax(x_s)[c]
 //                  dloss/dx_s = (softmax(x_s) * sum_c a_s[c] - a_s) * g,   a_s = w q_s / D
 //   nll_loss:      loss_s = -w[t_s] x_s[t_s],   dloss/dx_s = -a_s * g
-// Backward formulas use public ops (softmax, mul, sub) on the constant a: differentiable again.
+// The backward has two forms of that one formula: with create_graph it is written in public ops
+// (softmax, mul, sub) on the constant a, so it is differentiable again; without (training), when
+// nothing would record anyway, one kernel computes it from the forward's per-sample max and
+// log-sum-exp, which is what makes the fused op twice as fast as log_softmax + nll_loss.
 #include <numeric>
 #include <vector>
 

@@ -42,9 +42,10 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
 // -sum_c weight[c] * q[c] * log_softmax(input)[c] per sample, where q is the target distribution
 // (one-hot of the class index, or the given probabilities), mixed with the uniform one by
 // label_smoothing. Mean divides by the summed weight of the non-ignored targets (class indices)
-// or by the number of samples (probabilities). Class-index targets run as one fused op: a
-// single pass computes log-softmax and picks the target, and the gradient is
-// (softmax - q) * weight / normaliser.
+// or by the number of samples (probabilities). Class-index targets run as one fused op: one
+// pass computes log-softmax and picks the target, and the gradient is
+// (softmax - q) * weight / normaliser (differentiable again). Class probabilities are composed
+// of log_softmax and reductions, and also give the target a gradient.
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyLossOptions& options = {});
 // -weight[t] * input[t] per sample (input holds log-probabilities); mean as cross_entropy.
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& options = {});
