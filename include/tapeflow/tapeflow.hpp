@@ -28,6 +28,10 @@
 // nn layers
 // nn init
 // losses
+#include "tapeflow/nn/reduction.hpp"
+#include "tapeflow/nn/loss_options.hpp"
+#include "tapeflow/nn/functional/loss.hpp"
+#include "tapeflow/nn/loss.hpp"
 // optim
 #include "tapeflow/optim/optimizer.hpp"
 // optimizers
