@@ -129,6 +129,9 @@ const RegisterGradCases rows({
     conv_row("groups 2, stride (2, 1), padding (0, 1), dilation (2, 1)", kMixed),
     conv_row("1x1 kernel (pointwise fast path)", kPointwise),
     conv_row("1x1 kernel, stride 2", kPointwiseStride),
+    {"conv2d", "through conv1d: stride 2, padding 1, dilation 2, groups 2, bias",
+     [] { return Inputs{leaf(randn64({2, 4, 9})), leaf(randn64({6, 2, 3})), leaf(randn64({6}))}; },
+     [](const Inputs& in) { return conv1d(in[0], in[1], in[2], 2, 1, 2, 2); }, true},
     {"conv2d", "non-contiguous input and weight",
      [] {
        return Inputs{leaf(randn64({2, 5, 5, 3}).permute({0, 3, 1, 2})), leaf(randn64({3, 3, 2, 4}).transpose(0, 3)),
@@ -218,6 +221,8 @@ const RegisterGradCases rows({
      [](const Inputs& in) { return embedding(in[0], idx({4, 4, 4, 2}, {4}).to(kInt32)); }, true},
     {"embedding", "0-D index", [] { return Inputs{leaf(randn64({4, 3}))}; },
      [](const Inputs& in) { return embedding(in[0], idx({2}, {})); }, true},
+    {"embedding", "padding_idx (negative) looked up twice", [] { return Inputs{leaf(randn64({5, 3}))}; },
+     [](const Inputs& in) { return embedding(in[0], idx({4, 1, 4, 0}, {2, 2}), -1); }, true},
 
     // ---- layer_norm ----
     {"layer_norm", "last dim, weight and bias",
