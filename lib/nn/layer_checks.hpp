@@ -37,12 +37,4 @@ inline void check_input_dims(const std::string& layer, const Tensor& x, IntArray
   fail<ShapeError>(layer.c_str(), "expected ", wanted, " input ", layout, ", got shape ", x.shape());
 }
 
-// x.size(dim) == expected, where `what` names the option it comes from ("in_features").
-inline void check_input_size(const std::string& layer, const Tensor& x, std::int64_t dim, std::int64_t expected,
-                             const char* dim_name, const char* what) {
-  if (x.size(dim) != expected)
-    fail<ShapeError>(layer.c_str(), "expected input with ", dim_name, " ", expected, " (", what, "), got shape ",
-                     x.shape());
-}
-
 }  // namespace tapeflow::nn::detail

@@ -43,10 +43,9 @@ void LinearImpl::reset_parameters() {
 
 Tensor LinearImpl::forward(const Tensor& x) {
   detail::check_input_dtype(name(), x, weight);
-  if (x.dim() == 0)
+  if (x.dim() == 0 || x.size(-1) != options.in_features())
     fail<ShapeError>(name().c_str(), "expected input with last dimension ", options.in_features(),
-                     " (in_features), got a 0-D tensor");
-  detail::check_input_size(name(), x, -1, options.in_features(), "last dimension", "in_features");
+                     " (in_features), got shape ", x.shape());
   Tensor y = matmul(x, weight.t());
   return bias.defined() ? y + bias : y;
 }

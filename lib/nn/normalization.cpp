@@ -48,7 +48,9 @@ void BatchNormImplBase::reset_parameters() {
 Tensor BatchNormImplBase::forward(const Tensor& x) {
   detail::check_input_dims(name(), x, dims_, layout_);
   detail::check_input_dtype(name(), x, weight.defined() ? weight : running_mean);
-  detail::check_input_size(name(), x, 1, options.num_features(), "channels (dim 1)", "num_features");
+  if (x.size(1) != options.num_features())
+    fail<ShapeError>(name().c_str(), "expected input with ", options.num_features(),
+                     " channels (num_features) in dim 1, got shape ", x.shape());
   double factor = 0.0;
   if (is_training() && options.track_running_stats()) {
     {
