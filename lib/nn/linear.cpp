@@ -46,6 +46,8 @@ Tensor LinearImpl::forward(const Tensor& x) {
   if (x.dim() == 0 || x.size(-1) != options.in_features())
     fail<ShapeError>(name().c_str(), "expected input with last dimension ", options.in_features(),
                      " (in_features), got shape ", x.shape());
+  // The common (batch, features) case is one fused GEMM with the bias as its initial value.
+  if (x.dim() == 2 && bias.defined()) return addmm(bias, x, weight.t());
   Tensor y = matmul(x, weight.t());
   return bias.defined() ? y + bias : y;
 }
