@@ -26,7 +26,17 @@
 #include "tapeflow/nn/module.hpp"
 #include "tapeflow/nn/container.hpp"
 // nn layers
+#include "tapeflow/nn/options.hpp"
+#include "tapeflow/nn/linear.hpp"
+#include "tapeflow/nn/conv.hpp"
+#include "tapeflow/nn/pooling.hpp"
+#include "tapeflow/nn/normalization.hpp"
+#include "tapeflow/nn/dropout.hpp"
+#include "tapeflow/nn/embedding.hpp"
+#include "tapeflow/nn/activation.hpp"
+#include "tapeflow/nn/flatten.hpp"
 // nn init
+#include "tapeflow/nn/init.hpp"
 // losses
 #include "tapeflow/nn/reduction.hpp"
 #include "tapeflow/nn/loss_options.hpp"

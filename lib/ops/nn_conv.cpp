@@ -2,6 +2,7 @@
 // Its backward is two recorded ops of their own, conv2d_backward_input (col2im of W^T * grad)
 // and conv2d_backward_weight (grad * im2col(x)^T). The three are bilinear forms of one another,
 // so each one's backward is built from the other two and gradients of any order work.
+// conv1d is conv2d on a height-1 view (no recorded op of its own).
 #include <climits>
 
 #include "autograd/tape.hpp"
@@ -116,6 +117,34 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
     fail<ValueError>(op, "problem too large for 32-bit BLAS indices: input ", input.shape(), ", weight ",
                      weight.shape());
   return conv_forward(input, weight, bias, o);
+}
+
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, std::int64_t groups) {
+  const char* op = "conv1d";
+  detail::check_defined(op, input);
+  detail::check_defined(op, weight, "weight");
+  if (input.dim() != 2 && input.dim() != 3)
+    fail<ShapeError>(op, "expected a 2-D (C, L) or 3-D (N, C, L) input, got shape ", input.shape());
+  if (weight.dim() != 3)
+    fail<ShapeError>(op, "expected a 3-D weight (C_out, C_in/groups, K), got shape ", weight.shape());
+  const auto single = [op](const char* what, IntArrayRef v, std::int64_t min_value) {
+    if (v.size() != 1) fail<ValueError>(op, what, " must have one value, got ", v);
+    if (v[0] < min_value) fail<ValueError>(op, what, " must be at least ", min_value, ", got ", v);
+    return v[0];
+  };
+  const std::int64_t s = single("stride", stride, 1), p = single("padding", padding, 0),
+                     d = single("dilation", dilation, 1);
+  if (groups < 1) fail<ValueError>(op, "groups must be positive, got ", groups);
+  const std::int64_t Cin = input.size(-2), L = input.size(-1), Cout = weight.size(0), K = weight.size(2);
+  if (Cout % groups != 0 || weight.size(1) * groups != Cin)
+    fail<ShapeError>(op, "input of shape ", input.shape(), " and weight of shape ", weight.shape(), " with groups=",
+                     groups, ": expected C_out divisible by groups and weight.size(1) == C_in / groups");
+  if (K > 0 && L + 2 * p < d * (K - 1) + 1)
+    fail<ShapeError>(op, "kernel of effective size ", d * (K - 1) + 1, " is larger than the padded input length ",
+                     L + 2 * p, " of input shape ", input.shape());
+  // (.., C, L) -> (.., C, 1, L) with a (C_out, C_in/g, 1, K) kernel: height is left untouched.
+  return conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, {1, s}, {0, p}, {1, d}, groups).squeeze(-2);
 }
 
 }  // namespace tapeflow

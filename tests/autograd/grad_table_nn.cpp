@@ -129,6 +129,9 @@ const RegisterGradCases rows({
     conv_row("groups 2, stride (2, 1), padding (0, 1), dilation (2, 1)", kMixed),
     conv_row("1x1 kernel (pointwise fast path)", kPointwise),
     conv_row("1x1 kernel, stride 2", kPointwiseStride),
+    {"conv2d", "through conv1d: stride 2, padding 1, dilation 2, groups 2, bias",
+     [] { return Inputs{leaf(randn64({2, 4, 9})), leaf(randn64({6, 2, 3})), leaf(randn64({6}))}; },
+     [](const Inputs& in) { return conv1d(in[0], in[1], in[2], 2, 1, 2, 2); }, true},
     {"conv2d", "non-contiguous input and weight",
      [] {
        return Inputs{leaf(randn64({2, 5, 5, 3}).permute({0, 3, 1, 2})), leaf(randn64({3, 3, 2, 4}).transpose(0, 3)),
@@ -218,6 +221,15 @@ const RegisterGradCases rows({
      [](const Inputs& in) { return embedding(in[0], idx({4, 4, 4, 2}, {4}).to(kInt32)); }, true},
     {"embedding", "0-D index", [] { return Inputs{leaf(randn64({4, 3}))}; },
      [](const Inputs& in) { return embedding(in[0], idx({2}, {})); }, true},
+    // The padding row gets no gradient by design (not the derivative finite differences see), so
+    // it is held constant here; the other rows' gradients must be unaffected by the masking.
+    {"embedding", "padding_idx (negative) looked up, padding row constant",
+     [] { return Inputs{leaf(randn64({4, 3}))}; },
+     [](const Inputs& in) {
+       const Tensor w = cat({in[0], full({1, 3}, 0.5, kFloat64)});
+       return embedding(w, idx({4, 1, 4, 0, 3, 1}, {2, 3}), -1);
+     },
+     true},
 
     // ---- layer_norm ----
     {"layer_norm", "last dim, weight and bias",

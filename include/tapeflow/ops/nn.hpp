@@ -13,6 +13,11 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim);  // stable: x - logsumexp
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
               IntArrayRef stride = {1, 1}, IntArrayRef padding = {0, 0},
               IntArrayRef dilation = {1, 1}, std::int64_t groups = 1);
+// input (N, C_in, L) or unbatched (C_in, L), weight (C_out, C_in/groups, K), bias (C_out) or
+// undefined; stride/padding/dilation one value each. Zero padding only. Runs conv2d on a
+// height-1 view, so its gradients (of any order) are conv2d's.
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntArrayRef stride = {1},
+              IntArrayRef padding = {0}, IntArrayRef dilation = {1}, std::int64_t groups = 1);
 
 // kernel/stride/padding: one value or (h, w); stride defaults to kernel_size.
 Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {},
@@ -27,8 +32,10 @@ Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size);
 
 // Zeroes each element with probability p and scales the rest by 1/(1-p) when training.
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
-// Rows of weight (num_embeddings, dim) picked by integer indices of any shape.
-Tensor embedding(const Tensor& weight, const Tensor& indices);
+// Rows of weight (num_embeddings, dim) picked by integer indices of any shape. The row at
+// padding_idx (negative counts from the end) gets no gradient, as in PyTorch; the forward pass
+// is unaffected.
+Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<std::int64_t> padding_idx = std::nullopt);
 // Normalises over the trailing normalized_shape dims; weight/bias optional (undefined).
 Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
