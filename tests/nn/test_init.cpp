@@ -18,7 +18,7 @@ namespace init = tapeflow::nn::init;
 namespace {
 
 const std::filesystem::path kReference =
-    std::filesystem::path(TAPEFLOW_TEST_DATA) / ".." / ".." / "nn" / "data" / "init_reference.txt";
+    std::filesystem::path(TAPEFLOW_TESTS_DIR) / "nn" / "data" / "init_reference.txt";
 
 struct Stats {
   double min, max, mean, std;

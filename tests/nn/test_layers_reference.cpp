@@ -20,8 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// TAPEFLOW_TEST_DATA is tests/io/data (shared by the tests of tests/meson.build's table).
-const fs::path kData = fs::path(TAPEFLOW_TEST_DATA) / ".." / ".." / "nn" / "data" / "layers";
+const fs::path kData = fs::path(TAPEFLOW_TESTS_DIR) / "nn" / "data" / "layers";
 
 struct Built {
   std::shared_ptr<nn::Module> module;
