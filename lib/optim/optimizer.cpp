@@ -89,6 +89,26 @@ Tensor Optimizer::grad_of(std::size_t flat_index, const Tensor& param) const {
   return param.grad();
 }
 
+void Optimizer::for_each_param_with_grad(const ParamVisitor& visit) {
+  std::size_t flat = 0;
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    for (const Tensor& p : groups_[g]) {
+      const std::size_t index = flat++;
+      const Tensor grad = grad_of(index, p);
+      if (!grad.defined()) continue;
+      if (!(grad.shape() == p.shape()))
+        fail<ShapeError>(name_, "the gradient of parameter ", index, " has shape ", grad.shape(),
+                         "; expected the parameter's shape ", p.shape());
+      if (grad.dtype() != p.dtype())
+        fail<DTypeError>(name_, "the gradient of parameter ", index, " has dtype ", dtype_name(grad.dtype()),
+                         "; expected the parameter's dtype ", dtype_name(p.dtype()));
+      if (grad.device() != p.device())
+        fail<DeviceError>(name_, "the gradient of parameter ", index, " is on ", grad.device(),
+                          "; expected the parameter's device ", p.device());
+      visit(g, p, grad, state_[index]);
+    }
+}
+
 Tensor Optimizer::step(const std::function<Tensor()>& closure) {
   Tensor loss;
   {
@@ -201,7 +221,13 @@ void Optimizer::load_state_dict(const StateDict& in) {
                                                    v.defined() ? tapeflow::detail::cat_str(v.shape()) : "undefined"));
       continue;
     }
-    loaded[index].insert(key.substr(dot + 1), v.to(params[index].device(), /*copy=*/true));
+    // As PyTorch: floating-point state takes the parameter's dtype (a float64 checkpoint loads
+    // into float32 parameters); the step count keeps its own.
+    const std::string state_name = key.substr(dot + 1);
+    const Tensor& param = params[index];
+    loaded[index].insert(state_name, state_name != "step" && v.is_floating_point()
+                                         ? v.to(param.device(), param.dtype(), /*copy=*/true)
+                                         : v.to(param.device(), /*copy=*/true));
   }
   if (!problems.empty()) {
     std::ostringstream os;
