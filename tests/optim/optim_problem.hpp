@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <functional>
 #include <vector>
 
 #include "tapeflow/tapeflow.hpp"
@@ -54,13 +56,18 @@ inline std::vector<double> flat_values(const std::vector<Tensor>& params) {
   return out;
 }
 
-// Bytes of every tensor, for bit-identity checks.
-inline std::vector<char> raw_bytes(const std::vector<Tensor>& tensors) {
-  std::vector<char> out;
+// The bytes of tensors, for bit-identity checks (printed by Catch as a size and a hash only:
+// printing megabytes element by element on a failure would take minutes).
+struct Bytes {
+  std::vector<char> data;
+  bool operator==(const Bytes&) const = default;
+};
+inline Bytes raw_bytes(const std::vector<Tensor>& tensors) {
+  Bytes out;
   for (const Tensor& t : tensors) {
     const Tensor c = t.detach().contiguous();
     const char* d = static_cast<const char*>(c.data_ptr());
-    out.insert(out.end(), d, d + c.nbytes());
+    out.data.insert(out.data.end(), d, d + c.nbytes());
   }
   return out;
 }
@@ -143,3 +150,11 @@ inline void backward_step(optim::Optimizer& opt, const TinyNet& net) {
 }
 
 }  // namespace optim_test
+
+template <>
+struct Catch::StringMaker<optim_test::Bytes> {
+  static std::string convert(const optim_test::Bytes& b) {
+    return std::to_string(b.data.size()) + " bytes, hash " +
+           std::to_string(std::hash<std::string_view>{}(std::string_view(b.data.data(), b.data.size())));
+  }
+};
