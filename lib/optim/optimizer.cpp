@@ -235,7 +235,16 @@ void Optimizer::load_state_dict(const StateDict& in) {
     for (const auto& p : problems) os << "\n  " << p;
     throw ValueError(os.str());
   }
-  for (std::size_t g = 0; g < groups_.size(); ++g) load_options(g, in, "param_groups." + std::to_string(g) + ".");
+  // Options may still be rejected (validation): then restore the groups already loaded.
+  StateDict previous("Optimizer::load_state_dict");
+  for (std::size_t g = 0; g < groups_.size(); ++g) save_options(g, previous, "param_groups." + std::to_string(g) + ".");
+  try {
+    for (std::size_t g = 0; g < groups_.size(); ++g) load_options(g, in, "param_groups." + std::to_string(g) + ".");
+  } catch (...) {
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+      load_options(g, previous, "param_groups." + std::to_string(g) + ".");
+    throw;
+  }
   state_ = std::move(loaded);
 }
 
