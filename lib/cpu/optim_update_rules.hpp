@@ -33,14 +33,16 @@ struct AdagradUpdate {
 
 namespace optim_rules {
 
-// d = (maximize ? -grad : grad) + weight_decay * param   (PyTorch: grad.add(param, alpha=wd))
+// d = (maximize ? -grad : grad) + weight_decay * param   (PyTorch: grad.add(param, alpha=wd)).
+// Written without branches (a sign factor, selects) so that the loops vectorise.
 template <class T>
 struct EffectiveGrad {
-  T weight_decay;
-  bool maximize, decay;
-  EffectiveGrad(double wd, bool maximize_) : weight_decay(static_cast<T>(wd)), maximize(maximize_), decay(wd != 0) {}
+  T sign, weight_decay;
+  bool decay;
+  EffectiveGrad(double wd, bool maximize)
+      : sign(static_cast<T>(maximize ? -1 : 1)), weight_decay(static_cast<T>(wd)), decay(wd != 0) {}
   T operator()(T grad, T param) const {
-    const T d = maximize ? -grad : grad;
+    const T d = grad * sign;  // exact
     return decay ? d + weight_decay * param : d;
   }
 };
@@ -61,10 +63,11 @@ T addcdiv(T self, T scale, T num, T den) {
   return self + scale * num / den;
 }
 
-// torch.maximum: NaN when either is NaN
+// torch.maximum: NaN when either is NaN (a NaN `a` is kept: a < b is false). `|`, not `||`:
+// no branch, so the loop vectorises.
 template <class T>
 T maximum(T a, T b) {
-  return (a != a || b != b) ? a + b : (a < b ? b : a);
+  return ((a < b) | (b != b)) ? b : a;
 }
 
 // ---- one rule per optimizer family; operator() updates one element in place ----
@@ -96,20 +99,18 @@ struct AdamRule {
   EffectiveGrad<T> effective;
   MovingAverage<T> first, second;
   T decay_factor, bias_correction2_sqrt, eps, neg_step_size;
-  bool decoupled;
   explicit AdamRule(const AdamUpdate& u)
       : effective(u.decoupled_weight_decay ? 0.0 : u.weight_decay, u.maximize),
         first(u.beta1),
         second(u.beta2),
-        decay_factor(static_cast<T>(1 - u.lr * u.weight_decay)),
+        decay_factor(static_cast<T>(u.decoupled_weight_decay ? 1 - u.lr * u.weight_decay : 1)),
         bias_correction2_sqrt(static_cast<T>(u.bias_correction2_sqrt)),
         eps(static_cast<T>(u.eps)),
-        neg_step_size(static_cast<T>(-(u.lr / u.bias_correction1))),
-        decoupled(u.decoupled_weight_decay) {}
+        neg_step_size(static_cast<T>(-(u.lr / u.bias_correction1))) {}
   template <class... MaxSq>
   void operator()(T& p, T g, T& exp_avg, T& exp_avg_sq, MaxSq&... max_exp_avg_sq) const {
     const T d = effective(g, p);
-    if (decoupled) p = p * decay_factor;  // AdamW: param.mul_(1 - lr * weight_decay)
+    p = p * decay_factor;  // AdamW: param.mul_(1 - lr * weight_decay); Adam: * 1, exact
     exp_avg = first(exp_avg, d);
     exp_avg_sq = second.of_square(exp_avg_sq, d);
     T v = exp_avg_sq;
