@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 
 #include "core/parallel.hpp"
@@ -18,10 +19,18 @@ using namespace optim_rules;
 // The contiguous loop. The operands never overlap; saying so (restrict) lets the compiler
 // vectorise it.
 template <typename T, typename Rule, typename... S>
-void contiguous_update(const Rule& rule, std::int64_t begin, std::int64_t end, T* __restrict p,
-                       const T* __restrict g, S* __restrict... state) {
+void contiguous_update(const Rule& rule, std::int64_t begin, std::int64_t end, T* __restrict p, const T* __restrict g,
+                       S* __restrict... state) {
   const Rule local = rule;  // a copy the stores cannot alias: its scalars stay in registers
   for (std::int64_t i = begin; i < end; ++i) local(p[i], g[i], state[i]...);
+}
+
+// Element i of a strided row: ptrs/strides of param, grad, state... (strides in bytes).
+template <typename T, typename Rule, std::size_t N, std::size_t... K>
+void update_at(const Rule& rule, const std::array<char*, N>& ptrs, const std::array<std::int64_t, N>& strides,
+               std::int64_t i, std::index_sequence<K...>) {
+  const auto at = [&](std::size_t k) { return ptrs[k] + i * strides[k]; };
+  rule(*reinterpret_cast<T*>(at(0)), *reinterpret_cast<const T*>(at(1)), *reinterpret_cast<T*>(at(K + 2))...);
 }
 
 // Applies rule(param[i], grad[i], state[i]...) to every element. The state tensors follow the
@@ -36,20 +45,14 @@ void update_each(const Rule& rule, const Tensor& param, const Tensor& grad, cons
     const T* g = grad.data_ptr<T>();
     const std::array<T*, sizeof...(State)> s{state.template data_ptr<T>()...};
     detail::parallel_for(0, n, detail::kElementwiseGrain, [&](std::int64_t b, std::int64_t e) {
-      [&]<std::size_t... K>(std::index_sequence<K...>) {
-        contiguous_update<T>(rule, b, e, p, g, s[K]...);
-      }(std::index_sequence_for<State...>{});
+      std::apply([&](auto*... s_ptrs) { contiguous_update<T>(rule, b, e, p, g, s_ptrs...); }, s);
     });
     return;
   }
   auto ops = detail::make_operands<N>(param.shape(), {&param, &grad, &state...});
   detail::strided_for_each(std::move(ops), [&](const std::array<char*, N>& ptrs,
                                                const std::array<std::int64_t, N>& strides, std::int64_t count) {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      for (std::int64_t i = 0; i < count; ++i)
-        rule(*reinterpret_cast<T*>(ptrs[0] + i * strides[0]), *reinterpret_cast<const T*>(ptrs[1] + i * strides[1]),
-             *reinterpret_cast<T*>(ptrs[K + 2] + i * strides[K + 2])...);
-    }(std::index_sequence_for<State...>{});
+    for (std::int64_t i = 0; i < count; ++i) update_at<T>(rule, ptrs, strides, i, std::index_sequence_for<State...>{});
   });
 }
 
@@ -93,7 +96,8 @@ void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& squar
 }
 
 void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradUpdate& u) {
-  dispatch_floating(param.dtype(), "Adagrad", [&]<typename T>() { update_each<T>(AdagradRule<T>(u), param, grad, sum); });
+  dispatch_floating(param.dtype(), "Adagrad",
+                    [&]<typename T>() { update_each<T>(AdagradRule<T>(u), param, grad, sum); });
 }
 
 }  // namespace tapeflow::cpu

@@ -26,8 +26,7 @@ std::vector<Tensor> gradients_of(const std::vector<Tensor>& parameters) {
 Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type,
                        bool error_if_nonfinite) {
   if (!(max_norm >= 0)) fail<ValueError>("clip_grad_norm_", "max_norm must be >= 0, got ", max_norm);
-  if (!(norm_type >= 0))
-    fail<ValueError>("clip_grad_norm_", "norm_type must be >= 0 or infinity, got ", norm_type);
+  if (!(norm_type >= 0)) fail<ValueError>("clip_grad_norm_", "norm_type must be >= 0 or infinity, got ", norm_type);
   const std::vector<Tensor> grads = gradients_of(parameters);
   if (grads.empty()) return scalar_tensor(0.0);
   NoGradGuard no_grad;

@@ -10,8 +10,7 @@ Tensor state_tensor(StateDict& state, const char* key, const Tensor& param, cons
                     std::optional<double> fill, bool* created) {
   if (created) *created = false;
   if (const Tensor* t = state.find(key)) {
-    if (!t->defined() || !(t->shape() == param.shape()) || t->dtype() != param.dtype() ||
-        t->device() != param.device())
+    if (!t->defined() || !(t->shape() == param.shape()) || t->dtype() != param.dtype() || t->device() != param.device())
       fail<ShapeError>(optimizer, "state '", key, "' must match its parameter (shape ", param.shape(), ", ",
                        dtype_name(param.dtype()), ", ", param.device(), "), got ",
                        t->defined() ? tapeflow::detail::cat_str("shape ", t->shape(), ", ", dtype_name(t->dtype()),

@@ -9,10 +9,10 @@ The problem: a 2-layer tanh net with a scalar output gain, on fixed data,
 with parameters W1 (4,3), b1 (4), W2 (2,4), b2 (2), s () -- the C++ test builds the same loss.
 Writes to data/:
     problem_<name>.npy        x, y and the initial parameters (float64)
-    configs.txt               one optimizer configuration per line (see CONFIGS below)
+    optimizer_configs.txt               one optimizer configuration per line (see CONFIGS below)
     traj_<config>_<dtype>.npy (STEPS, 27): the 5 parameters, flattened and concatenated in the
                               order above, after each step; dtype float64 and float32
-    clip_cases.txt, clip_<case>.npy: clip_grad_norm_/clip_grad_value_ on the initial gradients:
+    clip_grad_cases.txt, clip_<case>.npy: clip_grad_norm_/clip_grad_value_ on the initial gradients:
                               [total_norm (NaN for value clipping), clipped gradients flattened]
 """
 import os
@@ -129,7 +129,7 @@ def main():
     for name, p in zip(PARAM_NAMES, init):
         np.save(os.path.join(OUT, f"problem_{name}.npy"), p.numpy())
 
-    with open(os.path.join(OUT, "configs.txt"), "w") as f:
+    with open(os.path.join(OUT, "optimizer_configs.txt"), "w") as f:
         f.write("# name optimizer options... [| group-1 options...]  (written by make_optim_reference.py)\n")
         for config in CONFIGS:
             name, optimizer, defaults, group1 = config
@@ -140,7 +140,7 @@ def main():
             for dtype, tag in ((torch.float64, "float64"), (torch.float32, "float32")):
                 np.save(os.path.join(OUT, f"traj_{name}_{tag}.npy"), run(config, dtype))
 
-    with open(os.path.join(OUT, "clip_cases.txt"), "w") as f:
+    with open(os.path.join(OUT, "clip_grad_cases.txt"), "w") as f:
         f.write("# name kind max_norm_or_clip_value norm_type  (written by make_optim_reference.py)\n")
         for name, kind, limit, norm_type in CLIP_CASES:
             f.write(f"{name} {kind} {limit!r} {norm_type!r}\n")

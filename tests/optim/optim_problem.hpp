@@ -1,10 +1,10 @@
 #pragma once
 // The fixed problem of tests/optim/make_optim_reference.py rebuilt in tapeflow, the optimizer
-// configurations it wrote (data/configs.txt), and a factory that builds an optimizer from one.
+// configurations it wrote (data/optimizer_configs.txt), and a factory that builds an optimizer from one.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,7 +12,6 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <functional>
 #include <vector>
 
 #include "tapeflow/tapeflow.hpp"
@@ -81,7 +80,7 @@ struct Config {
 };
 
 inline std::vector<Config> load_configs() {
-  std::ifstream in(data_path("configs.txt"));
+  std::ifstream in(data_path("optimizer_configs.txt"));
   REQUIRE(in.good());
   std::vector<Config> out;
   std::string line;
@@ -126,9 +125,8 @@ std::unique_ptr<optim::Optimizer> build(const Config& c, const std::vector<Tenso
   const Options defaults = with_values(Options{}, c.defaults);
   if (!c.group1) return std::make_unique<Opt>(params, defaults);
   // As the script: group 0 = [W1, b1] with the defaults, group 1 = [W2, b2, s] with its own.
-  std::vector<optim::ParamGroup<Options>> groups{
-      {{params[0], params[1]}},
-      {{params[2], params[3], params[4]}, with_values(defaults, *c.group1)}};
+  std::vector<optim::ParamGroup<Options>> groups{{{params[0], params[1]}},
+                                                 {{params[2], params[3], params[4]}, with_values(defaults, *c.group1)}};
   return std::make_unique<Opt>(std::move(groups), defaults);
 }
 

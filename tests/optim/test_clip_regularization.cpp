@@ -17,7 +17,7 @@ struct ClipCase {
 };
 
 std::vector<ClipCase> load_clip_cases() {
-  std::ifstream in(data_path("clip_cases.txt"));
+  std::ifstream in(data_path("clip_grad_cases.txt"));
   REQUIRE(in.good());
   std::vector<ClipCase> out;
   std::string line;
@@ -92,7 +92,8 @@ TEST_CASE("clip_grad_norm_: no gradients, skipped tensors, non-finite norms, bad
 
   CHECK_THROWS_WITH(optim::clip_grad_norm_({a}, -1.0), Contains("max_norm must be >= 0, got -1"));
   CHECK_THROWS_WITH(optim::clip_grad_norm_({a}, 1.0, -2.0), Contains("norm_type must be >= 0 or infinity, got -2"));
-  CHECK_THROWS_WITH(optim::clip_grad_value_({a}, -0.5), Contains("[clip_grad_value_] clip_value must be >= 0, got -0.5"));
+  CHECK_THROWS_WITH(optim::clip_grad_value_({a}, -0.5),
+                    Contains("[clip_grad_value_] clip_value must be >= 0, got -0.5"));
 }
 
 TEST_CASE("l1_regularization and l2_regularization: values and gradients", "[optim][regularization]") {

@@ -12,28 +12,30 @@ Tensor param(IntArrayRef shape) { return zeros(shape, kFloat64).requires_grad_()
 }  // namespace
 
 TEST_CASE("parameter lists: empty, undefined, non-leaf, integer, duplicated", "[optim][errors]") {
-  CHECK_THROWS_MATCHES(optim::Adam(std::vector<Tensor>{}), ValueError,
-                       Catch::Matchers::Message("[Adam] parameter group 0 is empty (an optimizer needs parameters to update)"));
+  CHECK_THROWS_MATCHES(
+      optim::Adam(std::vector<Tensor>{}), ValueError,
+      Catch::Matchers::Message("[Adam] parameter group 0 is empty (an optimizer needs parameters to update)"));
   CHECK_THROWS_WITH(optim::SGD(std::vector<optim::ParamGroup<optim::SGDOptions>>{}, {.lr = 0.1}),
                     Contains("[SGD] no parameter groups given"));
-  CHECK_THROWS_WITH(optim::RMSprop(std::vector<optim::ParamGroup<optim::RMSpropOptions>>{{{param({2})}}, {{}}}),
-                    Contains("parameter group 1 is empty"));
+  CHECK_THROWS_WITH(
+      optim::RMSprop(std::vector<optim::ParamGroup<optim::RMSpropOptions>>{{{param({2})}}, {std::vector<Tensor>{}}}),
+      Contains("parameter group 1 is empty"));
   CHECK_THROWS_AS(optim::Adagrad({param({2}), Tensor()}), ValueError);
   CHECK_THROWS_WITH(optim::Adagrad({param({2}), Tensor()}), Contains("parameter 1 of group 0 is undefined"));
 
   const Tensor leaf = param({2, 3});
   const Tensor computed = leaf * 2.0;
   CHECK_THROWS_AS(optim::AdamW({computed}), ValueError);
-  CHECK_THROWS_WITH(optim::AdamW({computed}),
-                    Contains("parameter 0 of group 0 (shape (2, 3)) is not a leaf tensor") && Contains("'mul'") &&
-                        Contains("detach()"));
+  CHECK_THROWS_WITH(optim::AdamW({computed}), Contains("parameter 0 of group 0 (shape (2, 3)) is not a leaf tensor") &&
+                                                  Contains("'mul'") && Contains("detach()"));
 
   CHECK_THROWS_AS(optim::Adam({zeros({3}, kInt64)}), DTypeError);
   CHECK_THROWS_WITH(optim::Adam({param({1}), zeros({3}, kInt64)}),
                     Contains("parameter 1 of group 0 has dtype int64; only floating-point tensors can be optimized"));
 
   const Tensor p = param({4});
-  CHECK_THROWS_WITH(optim::SGD({p, param({1}), p}, {.lr = 0.1}), Contains("parameter 2 of group 0 (shape (4)) appears more than once"));
+  CHECK_THROWS_WITH(optim::SGD({p, param({1}), p}, {.lr = 0.1}),
+                    Contains("parameter 2 of group 0 (shape (4)) appears more than once"));
   CHECK_THROWS_WITH((optim::SGD(std::vector<optim::ParamGroup<optim::SGDOptions>>{{{p}}, {{p}}}, {.lr = 0.1})),
                     Contains("parameter 0 of group 1") && Contains("more than once"));
 }
@@ -47,8 +49,9 @@ TEST_CASE("options are validated at construction, naming the option, group and v
                        Catch::Matchers::Message("[SGD] param group 0: invalid lr = -0.1 (expected >= 0)"));
   CHECK_THROWS_WITH(optim::SGD(ps, {.lr = 0.1, .momentum = -1}), Contains("invalid momentum = -1 (expected >= 0)"));
   CHECK_THROWS_WITH(optim::SGD(ps, {.lr = 0.1, .weight_decay = -1}), Contains("invalid weight_decay = -1"));
-  CHECK_THROWS_WITH(optim::SGD(ps, {.lr = 0.1, .nesterov = true}),
-                    Contains("Nesterov momentum requires a momentum > 0 and zero dampening, got momentum = 0, dampening = 0"));
+  CHECK_THROWS_WITH(
+      optim::SGD(ps, {.lr = 0.1, .nesterov = true}),
+      Contains("Nesterov momentum requires a momentum > 0 and zero dampening, got momentum = 0, dampening = 0"));
   CHECK_THROWS_WITH(optim::SGD(ps, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}),
                     Contains("dampening = 0.1"));
   CHECK_NOTHROW(optim::SGD(ps, {.lr = 0.1, .momentum = 0.9, .nesterov = true}));
@@ -64,25 +67,29 @@ TEST_CASE("options are validated at construction, naming the option, group and v
   CHECK_THROWS_WITH(optim::RMSprop(ps, {.momentum = -0.5}), Contains("invalid momentum = -0.5"));
   CHECK_THROWS_WITH(optim::RMSprop(ps, {.eps = -1}), Contains("invalid eps = -1"));
   CHECK_THROWS_WITH(optim::Adagrad(ps, {.lr_decay = -1}), Contains("[Adagrad] param group 0: invalid lr_decay = -1"));
-  CHECK_THROWS_WITH(optim::Adagrad(ps, {.initial_accumulator_value = -1}), Contains("invalid initial_accumulator_value = -1"));
+  CHECK_THROWS_WITH(optim::Adagrad(ps, {.initial_accumulator_value = -1}),
+                    Contains("invalid initial_accumulator_value = -1"));
   CHECK_THROWS_WITH(optim::Adagrad(ps, {.weight_decay = -1}), Contains("invalid weight_decay = -1"));
 
   // A group's own options are checked too, under the group's index; SGD groups need their lr.
   CHECK_THROWS_WITH((optim::Adam(std::vector<optim::ParamGroup<optim::AdamOptions>>{
                         {{param({1})}}, {{param({1})}, optim::AdamOptions{.lr = -2}}})),
                     Contains("param group 1: invalid lr = -2"));
-  CHECK_THROWS_WITH((optim::SGD(std::vector<optim::ParamGroup<optim::SGDOptions>>{
-                        {{param({1})}}, {{param({1})}, optim::SGDOptions{.momentum = 0.9}}}, {.lr = 0.1})),
-                    Contains("param group 1: lr is required"));
+  CHECK_THROWS_WITH(
+      (optim::SGD(std::vector<optim::ParamGroup<optim::SGDOptions>>{{{param({1})}},
+                                                                    {{param({1})}, optim::SGDOptions{.momentum = 0.9}}},
+                  {.lr = 0.1})),
+      Contains("param group 1: lr is required"));
   // Defaults no group uses need not be complete.
-  CHECK_NOTHROW(optim::SGD(std::vector<optim::ParamGroup<optim::SGDOptions>>{{{param({1})}, optim::SGDOptions{.lr = 1}}},
-                           {}));
+  CHECK_NOTHROW(
+      optim::SGD(std::vector<optim::ParamGroup<optim::SGDOptions>>{{{param({1})}, optim::SGDOptions{.lr = 1}}}, {}));
 }
 
 TEST_CASE("gradients must match their parameters", "[optim][errors]") {
   const Tensor p = param({2, 3});
   optim::Adam opt({p, param({2})});
-  CHECK_THROWS_WITH(opt.apply_gradients({ones({2, 3}, kFloat64)}), Contains("[Adam] apply_gradients: 1 gradients for 2 parameters"));
+  CHECK_THROWS_WITH(opt.apply_gradients({ones({2, 3}, kFloat64)}),
+                    Contains("[Adam] apply_gradients: 1 gradients for 2 parameters"));
   CHECK_THROWS_AS(opt.apply_gradients({ones({3, 2}, kFloat64), Tensor()}), ShapeError);
   CHECK_THROWS_WITH(opt.apply_gradients({ones({3, 2}, kFloat64), Tensor()}),
                     Contains("gradient 0 has shape (3, 2) but its parameter has shape (2, 3)"));
@@ -112,9 +119,8 @@ TEST_CASE("load_state_dict rejects dicts that do not fit, and keeps the optimize
     TinyNet other;
     optim::Adam one_group(other->parameters(), {.lr = 0.01});
     CHECK_THROWS_AS(one_group.load_state_dict(good), ValueError);
-    CHECK_THROWS_WITH(one_group.load_state_dict(good),
-                      Contains("group 0 has 5 parameters, the state dict 2") &&
-                          Contains("the state dict has more than 1 parameter groups"));
+    CHECK_THROWS_WITH(one_group.load_state_dict(good), Contains("group 0 has 5 parameters, the state dict 2") &&
+                                                           Contains("the state dict has more than 1 parameter groups"));
   }
   SECTION("state shaped for other parameters") {
     StateDict bad("test");
@@ -129,9 +135,10 @@ TEST_CASE("load_state_dict rejects dicts that do not fit, and keeps the optimize
       if (item.key() != "param_groups.1.beta2") bad.insert(item.key(), item.value());
     bad.insert("state.9.exp_avg", zeros({1}));
     bad.insert("momentum", zeros({1}));
-    CHECK_THROWS_WITH(opt->load_state_dict(bad), Contains("missing key param_groups.1.beta2") &&
-                                                     Contains("state.9.exp_avg: parameter 9 out of range (5 parameters)") &&
-                                                     Contains("unexpected key momentum"));
+    CHECK_THROWS_WITH(opt->load_state_dict(bad),
+                      Contains("missing key param_groups.1.beta2") &&
+                          Contains("state.9.exp_avg: parameter 9 out of range (5 parameters)") &&
+                          Contains("unexpected key momentum"));
     CHECK(unchanged());
   }
   SECTION("an invalid option value") {
@@ -151,6 +158,8 @@ TEST_CASE("load_state_dict rejects dicts that do not fit, and keeps the optimize
     opt->load_state_dict(bad);  // one-element values pass the load check (steps are such)
     net->loss().backward();
     CHECK_THROWS_AS(opt->step(), ShapeError);
-    CHECK_THROWS_WITH(opt->step(), Contains("[Adam] state 'exp_avg' must match its parameter (shape (4, 3), float64, cpu), got shape (1)"));
+    CHECK_THROWS_WITH(
+        opt->step(),
+        Contains("[Adam] state 'exp_avg' must match its parameter (shape (4, 3), float64, cpu), got shape (1)"));
   }
 }

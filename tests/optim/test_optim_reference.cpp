@@ -1,4 +1,4 @@
-// Every optimizer/option combination of data/configs.txt follows PyTorch 1.13's trajectory: the
+// Every optimizer/option combination of data/optimizer_configs.txt follows PyTorch 1.13's trajectory: the
 // parameters after each of 20 steps match those recorded by make_optim_reference.py, in float64
 // (to ~1e-15) and in float32 (to float32 rounding).
 #include <algorithm>

@@ -83,7 +83,8 @@ TEST_CASE("each optimizer keeps exactly the state its options need", "[optim][st
       {{"", "Adam", {}, {}}, {"step", "exp_avg", "exp_avg_sq"}},
       {{"", "AdamW", {{"amsgrad", 1}}, {}}, {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}},
       {{"", "RMSprop", {}, {}}, {"step", "square_avg"}},
-      {{"", "RMSprop", {{"centered", 1}, {"momentum", 0.5}}, {}}, {"step", "square_avg", "grad_avg", "momentum_buffer"}},
+      {{"", "RMSprop", {{"centered", 1}, {"momentum", 0.5}}, {}},
+       {"step", "square_avg", "grad_avg", "momentum_buffer"}},
       {{"", "Adagrad", {{"initial_accumulator_value", 0.25}}, {}}, {"step", "sum"}},
   };
   for (const auto& [c, keys] : cases) {
@@ -124,7 +125,8 @@ TEST_CASE("minimize(), step(closure) and apply_gradients() follow backward() + s
     {
       TinyNet net;
       auto opt = make_optimizer(c, net->parameters());
-      for (int i = 0; i < 5; ++i) opt->step([&] {
+      for (int i = 0; i < 5; ++i)
+        opt->step([&] {
           opt->zero_grad();
           Tensor loss = net->loss();
           loss.backward();
@@ -293,4 +295,27 @@ TEST_CASE("step() updates in place: a graph that saved a parameter notices", "[o
   CHECK(w1.requires_grad());
   CHECK(w1.is_leaf());
   CHECK_THROWS_WITH(stale.backward(), Catch::Contains("modified"));
+}
+
+TEST_CASE("parameter groups: the construction forms", "[optim][groups]") {
+  const Tensor a = zeros({2}, kFloat64).requires_grad_(), b = zeros({3}, kFloat64).requires_grad_(),
+               c = zeros({1}, kFloat64).requires_grad_();
+  // A braced list of tensors is one group.
+  optim::Adam one({a, b, c}, {.lr = 0.5});
+  CHECK(one.num_param_groups() == 1);
+  CHECK(one.params(0).size() == 3);
+  // One-tensor groups, tensor-list groups, with or without their own options.
+  optim::SGD sgd(std::vector<optim::ParamGroup<optim::SGDOptions>>{{a}, {b, optim::SGDOptions{.lr = 0.1}}},
+                 {.lr = 0.01});
+  CHECK(sgd.num_param_groups() == 2);
+  CHECK(sgd.lr(0) == 0.01);
+  CHECK(sgd.lr(1) == 0.1);
+  CHECK(sgd.params(1)[0].is_same(b));
+  optim::RMSprop rms(std::vector<optim::ParamGroup<optim::RMSpropOptions>>{
+      {{a, b}, optim::RMSpropOptions{.lr = 0.2, .centered = true}}, {{c}}});
+  CHECK(rms.params(0).size() == 2);
+  CHECK(rms.options(0).centered);
+  CHECK(rms.lr(1) == 0.01);  // the defaults
+  CHECK(rms.parameters().size() == 3);
+  CHECK(rms.defaults().lr == 0.01);
 }

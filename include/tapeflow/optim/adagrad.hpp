@@ -4,11 +4,14 @@
 //   d = ±grad + weight_decay * param
 //   sum += d^2
 //   param -= lr / (1 + (t - 1) * lr_decay) * d / (sqrt(sum) + eps)
-// State per parameter: "step" (0-d), "sum" (starts at initial_accumulator_value).
+// State per parameter: "step" (a 0-d float64 count), "sum" (starts at initial_accumulator_value).
+// Unlike PyTorch, which fills it for every parameter at construction, the state is created on a
+// parameter's first step (as for the other optimizers); the updates are the same.
 // Dense gradients only (tapeflow has no sparse tensors).
 //
 //   optim::Adagrad opt(model->parameters(), {.lr = 0.1, .lr_decay = 1e-3});
 #include <cstddef>
+#include <initializer_list>
 #include <vector>
 
 #include "tapeflow/optim/optimizer.hpp"
@@ -40,6 +43,9 @@ class Adagrad : public OptimizerWithOptions<AdagradOptions> {
  public:
   explicit Adagrad(std::vector<Tensor> params, AdagradOptions defaults = {});
   Adagrad(std::vector<ParamGroup<AdagradOptions>> groups, AdagradOptions defaults = {});
+  // Optimizer({a, b}): a braced list of tensors is one group (not a list of one-tensor groups).
+  explicit Adagrad(std::initializer_list<Tensor> params, AdagradOptions defaults = {})
+      : Adagrad(std::vector<Tensor>(params), defaults) {}
 
   using Optimizer::step;
   void step() override;

@@ -5,12 +5,14 @@
 //   exp_avg = beta1 * exp_avg + (1 - beta1) * d;  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * d^2
 //   v = amsgrad ? (max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq)) : exp_avg_sq
 //   param -= lr / (1 - beta1^t) * exp_avg / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-// State per parameter: "step" (0-d), "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (amsgrad).
+// State per parameter: "step" (a 0-d float64 count; PyTorch keeps float32, exact only to 2^24),
+// "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (amsgrad).
 // For decoupled weight decay use optim::AdamW.
 //
 //   optim::Adam opt(model->parameters(), {.lr = 1e-3, .betas = {0.9, 0.99}});
 #include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -44,6 +46,9 @@ class Adam : public OptimizerWithOptions<AdamOptions> {
  public:
   explicit Adam(std::vector<Tensor> params, AdamOptions defaults = {});
   Adam(std::vector<ParamGroup<AdamOptions>> groups, AdamOptions defaults = {});
+  // Optimizer({a, b}): a braced list of tensors is one group (not a list of one-tensor groups).
+  explicit Adam(std::initializer_list<Tensor> params, AdamOptions defaults = {})
+      : Adam(std::vector<Tensor>(params), defaults) {}
 
   using Optimizer::step;
   void step() override;

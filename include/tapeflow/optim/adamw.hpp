@@ -6,6 +6,7 @@
 //   optim::AdamW opt(model->parameters(), {.lr = 1e-3, .weight_decay = 0.05});
 #include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -39,6 +40,9 @@ class AdamW : public OptimizerWithOptions<AdamWOptions> {
  public:
   explicit AdamW(std::vector<Tensor> params, AdamWOptions defaults = {});
   AdamW(std::vector<ParamGroup<AdamWOptions>> groups, AdamWOptions defaults = {});
+  // Optimizer({a, b}): a braced list of tensors is one group (not a list of one-tensor groups).
+  explicit AdamW(std::initializer_list<Tensor> params, AdamWOptions defaults = {})
+      : AdamW(std::vector<Tensor>(params), defaults) {}
 
   using Optimizer::step;
   void step() override;

@@ -23,9 +23,16 @@
 
 namespace tapeflow::optim {
 
-// A group of parameters with its own options (defaults to the optimizer's when not given).
+// A group of parameters with its own options (defaults to the optimizer's when not given):
+//   std::vector<ParamGroup<SGDOptions>>{{w}, {b, SGDOptions{.lr = 0.1}}, {{w2, b2}, SGDOptions{.lr = 0.01}}}
 template <typename Options>
 struct ParamGroup {
+  ParamGroup(std::vector<Tensor> params_, std::optional<Options> options_ = std::nullopt)
+      : params(std::move(params_)), options(std::move(options_)) {}
+  // A group of one tensor.
+  ParamGroup(Tensor param, std::optional<Options> options_ = std::nullopt)
+      : params{std::move(param)}, options(std::move(options_)) {}
+
   std::vector<Tensor> params;
   std::optional<Options> options = std::nullopt;
 };
@@ -82,7 +89,8 @@ class Optimizer {
   Tensor grad_of(std::size_t flat_index, const Tensor& param) const;
   // What step() loops over: visit(group, param, grad, state) for every parameter that has a
   // gradient, after checking that the gradient has the parameter's shape, dtype and device.
-  using ParamVisitor = std::function<void(std::size_t group, const Tensor& param, const Tensor& grad, StateDict& state)>;
+  using ParamVisitor =
+      std::function<void(std::size_t group, const Tensor& param, const Tensor& grad, StateDict& state)>;
   void for_each_param_with_grad(const ParamVisitor& visit);
 
  private:

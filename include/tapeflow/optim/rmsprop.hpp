@@ -7,11 +7,12 @@
 //   else:     avg = sqrt(square_avg) + eps
 //   momentum > 0: buf = momentum * buf + d / avg;  param -= lr * buf
 //   else:         param -= lr * d / avg
-// State per parameter: "step" (0-d), "square_avg", "grad_avg" (centered), "momentum_buffer"
+// State per parameter: "step" (a 0-d float64 count), "square_avg", "grad_avg" (centered), "momentum_buffer"
 // (momentum > 0). Each is created, as zeros, on the first step that needs it.
 //
 //   optim::RMSprop opt(model->parameters(), {.lr = 1e-2, .momentum = 0.9, .centered = true});
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -46,6 +47,9 @@ class RMSprop : public OptimizerWithOptions<RMSpropOptions> {
  public:
   explicit RMSprop(std::vector<Tensor> params, RMSpropOptions defaults = {});
   RMSprop(std::vector<ParamGroup<RMSpropOptions>> groups, RMSpropOptions defaults = {});
+  // Optimizer({a, b}): a braced list of tensors is one group (not a list of one-tensor groups).
+  explicit RMSprop(std::initializer_list<Tensor> params, RMSpropOptions defaults = {})
+      : RMSprop(std::vector<Tensor>(params), defaults) {}
 
   using Optimizer::step;
   void step() override;

@@ -11,6 +11,7 @@
 //   optim::SGD opt(std::vector<optim::ParamGroup<optim::SGDOptions>>{{p1}, {p2, optim::SGDOptions{.lr = 0.01}}},
 //                  {.lr = 0.1});
 #include <cstddef>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -46,6 +47,8 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
  public:
   SGD(std::vector<Tensor> params, SGDOptions defaults);
   SGD(std::vector<ParamGroup<SGDOptions>> groups, SGDOptions defaults);
+  // Optimizer({a, b}): a braced list of tensors is one group (not a list of one-tensor groups).
+  SGD(std::initializer_list<Tensor> params, SGDOptions defaults) : SGD(std::vector<Tensor>(params), defaults) {}
 
   using Optimizer::step;
   void step() override;
