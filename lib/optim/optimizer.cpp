@@ -47,11 +47,13 @@ Optimizer::Optimizer(const char* name, std::vector<std::vector<Tensor>> groups) 
   state_.resize(total);
 }
 
-const std::vector<Tensor>& Optimizer::params(std::size_t group) const {
+std::size_t Optimizer::checked_group(std::size_t group) const {
   if (group >= groups_.size())
     fail<IndexError>(name_, "parameter group ", group, " out of range (", groups_.size(), " groups)");
-  return groups_[group];
+  return group;
 }
+
+const std::vector<Tensor>& Optimizer::params(std::size_t group) const { return groups_[checked_group(group)]; }
 
 std::vector<Tensor> Optimizer::parameters() const {
   std::vector<Tensor> out;
@@ -153,7 +155,11 @@ Tensor Optimizer::minimize(const std::function<Tensor()>& loss_fn) {
   return loss.detach();
 }
 
-StateDict& Optimizer::state(std::size_t flat_index) { return state_.at(flat_index); }
+StateDict& Optimizer::state(std::size_t flat_index) {
+  if (flat_index >= state_.size())
+    fail<IndexError>(name_, "parameter ", flat_index, " out of range (", state_.size(), " parameters)");
+  return state_[flat_index];
+}
 
 const StateDict* Optimizer::find_state(std::size_t flat_index) const {
   return flat_index < state_.size() ? &state_[flat_index] : nullptr;

@@ -10,12 +10,16 @@ Tensor state_tensor(StateDict& state, const char* key, const Tensor& param, cons
                     std::optional<double> fill, bool* created) {
   if (created) *created = false;
   if (const Tensor* t = state.find(key)) {
-    if (!t->defined() || !(t->shape() == param.shape()) || t->dtype() != param.dtype() || t->device() != param.device())
-      fail<ShapeError>(optimizer, "state '", key, "' must match its parameter (shape ", param.shape(), ", ",
-                       dtype_name(param.dtype()), ", ", param.device(), "), got ",
-                       t->defined() ? tapeflow::detail::cat_str("shape ", t->shape(), ", ", dtype_name(t->dtype()),
-                                                                ", ", t->device())
-                                    : std::string("an undefined tensor"));
+    if (!t->defined()) fail<ValueError>(optimizer, "state '", key, "' is an undefined tensor");
+    if (!(t->shape() == param.shape()))
+      fail<ShapeError>(optimizer, "state '", key, "' must have its parameter's shape ", param.shape(), ", got ",
+                       t->shape());
+    if (t->dtype() != param.dtype())
+      fail<DTypeError>(optimizer, "state '", key, "' must have its parameter's dtype ", dtype_name(param.dtype()),
+                       ", got ", dtype_name(t->dtype()));
+    if (t->device() != param.device())
+      fail<DeviceError>(optimizer, "state '", key, "' must be on its parameter's device ", param.device(), ", got ",
+                        t->device());
     return *t;
   }
   const TensorOptions options = TensorOptions().dtype(param.dtype()).device(param.device());

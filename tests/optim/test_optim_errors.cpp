@@ -158,8 +158,25 @@ TEST_CASE("load_state_dict rejects dicts that do not fit, and keeps the optimize
     opt->load_state_dict(bad);  // one-element values pass the load check (steps are such)
     net->loss().backward();
     CHECK_THROWS_AS(opt->step(), ShapeError);
-    CHECK_THROWS_WITH(
-        opt->step(),
-        Contains("[Adam] state 'exp_avg' must match its parameter (shape (4, 3), float64, cpu), got shape (1)"));
+    CHECK_THROWS_WITH(opt->step(), Contains("[Adam] state 'exp_avg' must have its parameter's shape (4, 3), got (1)"));
   }
+}
+
+TEST_CASE("state that no longer fits its parameter, and out-of-range indices", "[optim][errors]") {
+  TinyNet net;
+  optim::Adam opt(net->parameters());
+  backward_step(opt, net);
+  // The parameter changed dtype under the optimizer (e.g. Module::to(kFloat32) after steps).
+  const Tensor w1 = net->param("W1");
+  w1.set_data(w1.detach().to(kFloat32));
+  w1.set_grad(ones({4, 3}));
+  CHECK_THROWS_AS(opt.step(), DTypeError);
+  CHECK_THROWS_WITH(opt.step(),
+                    Contains("[Adam] state 'exp_avg' must have its parameter's dtype float32, got float64"));
+
+  CHECK_THROWS_AS(opt.state(5), IndexError);
+  CHECK_THROWS_WITH(opt.state(5), Contains("parameter 5 out of range (5 parameters)"));
+  CHECK_THROWS_AS(opt.lr(1), IndexError);
+  CHECK_THROWS_WITH(opt.set_lr(3, 0.1), Contains("[Adam] parameter group 3 out of range (1 groups)"));
+  CHECK_THROWS_AS(opt.params(1), IndexError);
 }

@@ -85,6 +85,8 @@ class Optimizer {
   virtual void load_options(std::size_t group, const StateDict& in, const std::string& prefix) = 0;
   // Flat index of the first parameter of a group.
   std::size_t group_offset(std::size_t group) const;
+  // group itself; an IndexError when there is no such group.
+  std::size_t checked_group(std::size_t group) const;
   // The gradients step() uses: .grad() normally, the given ones inside apply_gradients().
   Tensor grad_of(std::size_t flat_index, const Tensor& param) const;
   // What step() loops over: visit(group, param, grad, state) for every parameter that has a
@@ -114,8 +116,8 @@ class OptimizerWithOptions : public Optimizer {
  public:
   double lr(std::size_t group) const override { return options(group).lr; }
   void set_lr(std::size_t group, double lr) override { options(group).lr = lr; }
-  Options& options(std::size_t group) { return options_.at(group); }
-  const Options& options(std::size_t group) const { return options_.at(group); }
+  Options& options(std::size_t group) { return options_[checked_group(group)]; }
+  const Options& options(std::size_t group) const { return options_[checked_group(group)]; }
   const Options& defaults() const { return defaults_; }
 
  protected:
