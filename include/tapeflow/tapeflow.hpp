@@ -45,6 +45,13 @@
 // optim
 #include "tapeflow/optim/optimizer.hpp"
 // optimizers
+#include "tapeflow/optim/adagrad.hpp"
+#include "tapeflow/optim/adam.hpp"
+#include "tapeflow/optim/adamw.hpp"
+#include "tapeflow/optim/clip_grad.hpp"
+#include "tapeflow/optim/regularization.hpp"
+#include "tapeflow/optim/rmsprop.hpp"
+#include "tapeflow/optim/sgd.hpp"
 // lr schedulers
 #include "tapeflow/optim/lr_scheduler.hpp"
 #include "tapeflow/optim/step_schedulers.hpp"

@@ -47,11 +47,13 @@ Optimizer::Optimizer(const char* name, std::vector<std::vector<Tensor>> groups) 
   state_.resize(total);
 }
 
-const std::vector<Tensor>& Optimizer::params(std::size_t group) const {
+std::size_t Optimizer::checked_group(std::size_t group) const {
   if (group >= groups_.size())
     fail<IndexError>(name_, "parameter group ", group, " out of range (", groups_.size(), " groups)");
-  return groups_[group];
+  return group;
 }
+
+const std::vector<Tensor>& Optimizer::params(std::size_t group) const { return groups_[checked_group(group)]; }
 
 std::vector<Tensor> Optimizer::parameters() const {
   std::vector<Tensor> out;
@@ -87,6 +89,26 @@ void Optimizer::zero_grad(bool set_to_none) {
 Tensor Optimizer::grad_of(std::size_t flat_index, const Tensor& param) const {
   if (override_grads_) return (*override_grads_)[flat_index];
   return param.grad();
+}
+
+void Optimizer::for_each_param_with_grad(const ParamVisitor& visit) {
+  std::size_t flat = 0;
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    for (const Tensor& p : groups_[g]) {
+      const std::size_t index = flat++;
+      const Tensor grad = grad_of(index, p);
+      if (!grad.defined()) continue;
+      if (!(grad.shape() == p.shape()))
+        fail<ShapeError>(name_, "the gradient of parameter ", index, " has shape ", grad.shape(),
+                         "; expected the parameter's shape ", p.shape());
+      if (grad.dtype() != p.dtype())
+        fail<DTypeError>(name_, "the gradient of parameter ", index, " has dtype ", dtype_name(grad.dtype()),
+                         "; expected the parameter's dtype ", dtype_name(p.dtype()));
+      if (grad.device() != p.device())
+        fail<DeviceError>(name_, "the gradient of parameter ", index, " is on ", grad.device(),
+                          "; expected the parameter's device ", p.device());
+      visit(g, p, grad, state_[index]);
+    }
 }
 
 Tensor Optimizer::step(const std::function<Tensor()>& closure) {
@@ -133,7 +155,11 @@ Tensor Optimizer::minimize(const std::function<Tensor()>& loss_fn) {
   return loss.detach();
 }
 
-StateDict& Optimizer::state(std::size_t flat_index) { return state_.at(flat_index); }
+StateDict& Optimizer::state(std::size_t flat_index) {
+  if (flat_index >= state_.size())
+    fail<IndexError>(name_, "parameter ", flat_index, " out of range (", state_.size(), " parameters)");
+  return state_[flat_index];
+}
 
 const StateDict* Optimizer::find_state(std::size_t flat_index) const {
   return flat_index < state_.size() ? &state_[flat_index] : nullptr;
@@ -201,7 +227,13 @@ void Optimizer::load_state_dict(const StateDict& in) {
                                                    v.defined() ? tapeflow::detail::cat_str(v.shape()) : "undefined"));
       continue;
     }
-    loaded[index].insert(key.substr(dot + 1), v.to(params[index].device(), /*copy=*/true));
+    // As PyTorch: floating-point state takes the parameter's dtype (a float64 checkpoint loads
+    // into float32 parameters); the step count keeps its own.
+    const std::string state_name = key.substr(dot + 1);
+    const Tensor& param = params[index];
+    loaded[index].insert(state_name, state_name != "step" && v.is_floating_point()
+                                         ? v.to(param.device(), param.dtype(), /*copy=*/true)
+                                         : v.to(param.device(), /*copy=*/true));
   }
   if (!problems.empty()) {
     std::ostringstream os;
@@ -209,7 +241,16 @@ void Optimizer::load_state_dict(const StateDict& in) {
     for (const auto& p : problems) os << "\n  " << p;
     throw ValueError(os.str());
   }
-  for (std::size_t g = 0; g < groups_.size(); ++g) load_options(g, in, "param_groups." + std::to_string(g) + ".");
+  // Options may still be rejected (validation): then restore the groups already loaded.
+  StateDict previous("Optimizer::load_state_dict");
+  for (std::size_t g = 0; g < groups_.size(); ++g) save_options(g, previous, "param_groups." + std::to_string(g) + ".");
+  try {
+    for (std::size_t g = 0; g < groups_.size(); ++g) load_options(g, in, "param_groups." + std::to_string(g) + ".");
+  } catch (...) {
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+      load_options(g, previous, "param_groups." + std::to_string(g) + ".");
+    throw;
+  }
   state_ = std::move(loaded);
 }
 

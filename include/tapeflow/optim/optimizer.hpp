@@ -23,9 +23,16 @@
 
 namespace tapeflow::optim {
 
-// A group of parameters with its own options (defaults to the optimizer's when not given).
+// A group of parameters with its own options (defaults to the optimizer's when not given):
+//   std::vector<ParamGroup<SGDOptions>>{{w}, {b, SGDOptions{.lr = 0.1}}, {{w2, b2}, SGDOptions{.lr = 0.01}}}
 template <typename Options>
 struct ParamGroup {
+  ParamGroup(std::vector<Tensor> params_, std::optional<Options> options_ = std::nullopt)
+      : params(std::move(params_)), options(std::move(options_)) {}
+  // A group of one tensor.
+  ParamGroup(Tensor param, std::optional<Options> options_ = std::nullopt)
+      : params{std::move(param)}, options(std::move(options_)) {}
+
   std::vector<Tensor> params;
   std::optional<Options> options = std::nullopt;
 };
@@ -90,8 +97,15 @@ class Optimizer {
   virtual void load_options(std::size_t group, const StateDict& in, const std::string& prefix) = 0;
   // Flat index of the first parameter of a group.
   std::size_t group_offset(std::size_t group) const;
+  // group itself; an IndexError when there is no such group.
+  std::size_t checked_group(std::size_t group) const;
   // The gradients step() uses: .grad() normally, the given ones inside apply_gradients().
   Tensor grad_of(std::size_t flat_index, const Tensor& param) const;
+  // What step() loops over: visit(group, param, grad, state) for every parameter that has a
+  // gradient, after checking that the gradient has the parameter's shape, dtype and device.
+  using ParamVisitor =
+      std::function<void(std::size_t group, const Tensor& param, const Tensor& grad, StateDict& state)>;
+  void for_each_param_with_grad(const ParamVisitor& visit);
 
  private:
   const char* name_;
@@ -107,35 +121,43 @@ double optimizer_option_value(const Tensor& t);  // its value (throws unless one
 }  // namespace detail
 
 // Shared plumbing for an optimizer whose options struct has a `double lr` and a
-// `template <class F> void fields(F&& f)` listing its options as f("name", member).
+// `template <class F> void fields(F&& f)` listing its options as f("name", member). When the
+// struct also has `void validate(const char* optimizer, std::size_t group) const`, every group's
+// options are validated at construction and before load_state_dict() adopts loaded ones.
 template <typename Options>
 class OptimizerWithOptions : public Optimizer {
  public:
   double lr(std::size_t group) const override { return options(group).lr; }
   void set_lr(std::size_t group, double lr) override { options(group).lr = lr; }
-  Options& options(std::size_t group) { return options_.at(group); }
-  const Options& options(std::size_t group) const { return options_.at(group); }
+  Options& options(std::size_t group) { return options_[checked_group(group)]; }
+  const Options& options(std::size_t group) const { return options_[checked_group(group)]; }
   const Options& defaults() const { return defaults_; }
 
  protected:
   OptimizerWithOptions(const char* name, std::vector<ParamGroup<Options>> groups, Options defaults)
       : Optimizer(name, params_of(groups)), defaults_(defaults) {
     for (auto& g : groups) options_.push_back(g.options.value_or(defaults));
+    for (std::size_t g = 0; g < options_.size(); ++g) validate(options_[g], g);
   }
   void save_options(std::size_t group, StateDict& out, const std::string& prefix) const override {
     Options copy = options(group);
     copy.fields([&](const char* key, auto& value) { out.insert(prefix + key, detail::optimizer_option_tensor(static_cast<double>(value))); });
   }
   void load_options(std::size_t group, const StateDict& in, const std::string& prefix) override {
-    Options& o = options(group);
+    Options o = options(group);
     o.fields([&](const char* key, auto& value) {
       const Tensor* t = in.find(prefix + key);
       if (!t) fail<ValueError>(name(), "load_state_dict: missing key '", prefix, key, "'");
       value = static_cast<std::decay_t<decltype(value)>>(detail::optimizer_option_value(*t));
     });
+    validate(o, group);
+    options(group) = o;
   }
 
  private:
+  void validate(const Options& o, std::size_t group) const {
+    if constexpr (requires { o.validate(name(), group); }) o.validate(name(), group);
+  }
   static std::vector<std::vector<Tensor>> params_of(const std::vector<ParamGroup<Options>>& groups) {
     std::vector<std::vector<Tensor>> out;
     for (const auto& g : groups) out.push_back(g.params);
