@@ -20,10 +20,9 @@ namespace optim_test {
 
 using namespace tapeflow;
 
-// tests/optim/data/: the generic test loop in tests/meson.build defines only the io data folder
-// (TAPEFLOW_TEST_DATA = tests/io/data), so the path is taken relative to it.
+// Reference data in tests/optim/data/.
 inline std::string data_path(const std::string& name) {
-  return std::string(TAPEFLOW_TEST_DATA) + "/../../optim/data/" + name;
+  return std::string(TAPEFLOW_TESTS_DIR) + "/optim/data/" + name;
 }
 
 // out = s * (tanh(x @ W1.T + b1) @ W2.T + b2); parameters in the script's order.
