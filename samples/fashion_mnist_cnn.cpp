@@ -38,7 +38,7 @@ struct CnnImpl : nn::Module {
 TAPEFLOW_MODULE(Cnn);
 
 int main(int argc, char** argv) {
-  samples::FashionArgs a;
+  samples::FashionArgs a{.epochs = 5};
   if (!samples::parse_fashion_args(argc, argv, "fashion_mnist_cnn", "A small CNN (2 conv blocks, Adam) on Fashion-MNIST.", a)) return 0;
 
   const samples::FashionMnist data = samples::load_fashion_mnist(a.data_dir, a.train_limit, a.test_limit);
@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   Cnn model;
 
   tf::optim::Adam optimizer(model->parameters(), {.lr = a.lr});
-  samples::train_classifier(model, optimizer, data, {.epochs = a.epochs, .batch_size = a.batch_size});
+  // The learning rate follows half a cosine from lr down to 0 over the run.
+  tf::optim::CosineAnnealingLR schedule(optimizer, {.T_max = a.epochs});
+  samples::train_classifier(model, optimizer, data,
+                            {.epochs = a.epochs, .batch_size = a.batch_size, .scheduler = &schedule});
   return 0;
 }

@@ -11,7 +11,7 @@ namespace tf = tapeflow;
 namespace nn = tapeflow::nn;
 
 int main(int argc, char** argv) {
-  samples::FashionArgs a;
+  samples::FashionArgs a{.epochs = 10};
   if (!samples::parse_fashion_args(argc, argv, "fashion_mnist_mlp", "MLP 784-256-10 (ReLU, Adam) on Fashion-MNIST.", a)) return 0;
 
   const samples::FashionMnist data = samples::load_fashion_mnist(a.data_dir, a.train_limit, a.test_limit);
@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   nn::Sequential model(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 10));
 
   tf::optim::Adam optimizer(model->parameters(), {.lr = a.lr});
-  samples::train_classifier(model, optimizer, data, {.epochs = a.epochs, .batch_size = a.batch_size});
+  // The learning rate follows half a cosine from lr down to 0 over the run.
+  tf::optim::CosineAnnealingLR schedule(optimizer, {.T_max = a.epochs});
+  samples::train_classifier(model, optimizer, data,
+                            {.epochs = a.epochs, .batch_size = a.batch_size, .scheduler = &schedule});
   return 0;
 }

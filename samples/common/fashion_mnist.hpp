@@ -117,6 +117,7 @@ void print_per_class_accuracy(Model& model, const FashionMnist& data) {
 struct TrainConfig {
   std::int64_t epochs = 5;
   std::int64_t batch_size = 64;
+  tf::optim::LRScheduler* scheduler = nullptr;  // stepped after each epoch when given
 };
 
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
@@ -157,10 +158,12 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
     bar.close();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     test = evaluate(model, data.test_images, data.test_labels);
-    std::printf("epoch %lld/%lld: train loss %.4f, train acc %.4f, test loss %.4f, test acc %.4f (%.1f s, %.0f img/s)\n",
-                static_cast<long long>(epoch), static_cast<long long>(config.epochs),
+    std::printf("epoch %lld/%lld: lr %.3g, train loss %.4f, train acc %.4f, test loss %.4f, test acc %.4f "
+                "(%.1f s, %.0f img/s)\n",
+                static_cast<long long>(epoch), static_cast<long long>(config.epochs), optimizer.lr(0),
                 loss_sum / static_cast<double>(steps), correct / static_cast<double>(steps * config.batch_size),
                 test.loss, test.accuracy, seconds, static_cast<double>(steps * config.batch_size) / seconds);
+    if (config.scheduler) config.scheduler->step();
     std::fflush(stdout);
   }
   print_per_class_accuracy(model, data);
