@@ -1,8 +1,8 @@
 // A small convolutional network on Fashion-MNIST, written as a custom module in PyTorch's
 // style: two conv-relu-pool blocks and two linear layers with dropout, trained with Adam.
-// Reaches about 0.91 test accuracy in 5 epochs.
+// Reaches about 0.917 test accuracy in 8 epochs (~1.5 minutes on 2 cores).
 //
-//   build/samples/fashion_mnist_cnn [--epochs 5] [--batch-size 64] [--lr 1e-3] [--seed 0] ...
+//   build/samples/fashion_mnist_cnn [--epochs 8] [--batch-size 64] [--lr 1e-3] [--seed 0] ...
 #include <cstdio>
 
 #include "common/fashion_mnist.hpp"
@@ -38,7 +38,7 @@ struct CnnImpl : nn::Module {
 TAPEFLOW_MODULE(Cnn);
 
 int main(int argc, char** argv) {
-  samples::FashionArgs a{.epochs = 5};
+  samples::FashionArgs a{.epochs = 8};
   if (!samples::parse_fashion_args(argc, argv, "fashion_mnist_cnn", "A small CNN (2 conv blocks, Adam) on Fashion-MNIST.", a)) return 0;
 
   const samples::FashionMnist data = samples::load_fashion_mnist(a.data_dir, a.train_limit, a.test_limit);
