@@ -37,7 +37,7 @@ struct CnnImpl : nn::Module {
 };
 TAPEFLOW_MODULE(Cnn);
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   samples::FashionArgs a{.epochs = 8};
   if (!samples::parse_fashion_args(argc, argv, "fashion_mnist_cnn", "A small CNN (2 conv blocks, Adam) on Fashion-MNIST.", a)) return 0;
 
@@ -51,4 +51,13 @@ int main(int argc, char** argv) {
   samples::train_classifier(model, optimizer, data,
                             {.epochs = a.epochs, .batch_size = a.batch_size, .scheduler = &schedule});
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // bad data paths, unreadable files: a message, not an abort
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }

@@ -11,7 +11,7 @@
 namespace tf = tapeflow;
 namespace nn = tapeflow::nn;
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   samples::FashionArgs a{.epochs = 10};
   if (!samples::parse_fashion_args(argc, argv, "fashion_mnist_mlp", "MLP 784-256-10 (ReLU, Adam) on Fashion-MNIST.", a)) return 0;
 
@@ -25,4 +25,13 @@ int main(int argc, char** argv) {
   samples::train_classifier(model, optimizer, data,
                             {.epochs = a.epochs, .batch_size = a.batch_size, .scheduler = &schedule});
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // bad data paths, unreadable files: a message, not an abort
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }

@@ -39,6 +39,18 @@ if name == "linear_regression":
         sys.exit("FAIL: no fit lines")
     if abs(float(fit[1]) - float(exact[1])) > 0.02 or abs(float(fit[2]) - float(exact[2])) > 0.02:
         sys.exit(f"FAIL: SGD fit {fit[0]} is far from the least-squares line {exact[0]}")
+    # --data: points from a CSV file (y = -1.5 x + 0.25 exactly, so both fits recover it).
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        f.write("x,y\n" + "".join(f"{x / 10},{-1.5 * x / 10 + 0.25}\n" for x in range(-20, 21)))
+    csv_out, _ = run(["--data", f.name, "--epochs", "300"])
+    os.unlink(f.name)
+    fit_csv = re.search(r"fit: +y = (-?[0-9.]+) x \+ (-?[0-9.]+)", csv_out)
+    if not fit_csv or abs(float(fit_csv[1]) + 1.5) > 1e-3 or abs(float(fit_csv[2]) - 0.25) > 1e-3:
+        sys.exit(f"FAIL: fit of the CSV points: {fit_csv[0] if fit_csv else csv_out}")
+    bad = subprocess.run([exe, "--data", "/nonexistent.csv"], capture_output=True, text=True)
+    if bad.returncode != 1 or "cannot open" not in bad.stderr:
+        sys.exit(f"FAIL: a missing data file should give a clear error, got {bad.returncode}: {bad.stderr}")
 else:
     if not os.path.exists(os.path.join(data, "train-images-idx3-ubyte.gz")):
         print(f"SKIP: Fashion-MNIST not found in {data} (Debian package dataset-fashion-mnist)")
