@@ -43,9 +43,9 @@ std::vector<std::int64_t> class_indices(const char* op, const char* what, const 
   return v;
 }
 
-void check_same_length(const char* op, const Tensor& predictions, const Tensor& labels) {
+void check_same_length(const char* op, const char* what, const Tensor& predictions, const Tensor& labels) {
   if (predictions.dim() >= 1 && labels.dim() >= 1 && predictions.size(0) != labels.size(0))
-    fail<ShapeError>(op, "predictions ", predictions.sizes(), " and labels ", labels.sizes(),
+    fail<ShapeError>(op, what, " ", predictions.sizes(), " and labels ", labels.sizes(),
                      " must have the same number of samples");
 }
 
@@ -55,7 +55,7 @@ std::vector<std::int64_t> confusion_counts(const char* op, const Tensor& predict
   check_num_classes(op, num_classes);
   std::vector<std::int64_t> pred = class_indices(op, "predictions", predictions, num_classes);
   std::vector<std::int64_t> truth = class_indices(op, "labels", labels, num_classes);
-  check_same_length(op, predictions, labels);
+  check_same_length(op, "predictions", predictions, labels);
   std::vector<std::int64_t> counts(static_cast<std::size_t>(num_classes * num_classes), 0);
   for (std::size_t i = 0; i < pred.size(); ++i) ++counts[static_cast<std::size_t>(truth[i] * num_classes + pred[i])];
   return counts;
@@ -153,7 +153,7 @@ double accuracy(const Tensor& input, const Tensor& labels, std::int64_t k) {
   } else {
     fail<ShapeError>(op, "input must be (N, C) scores or (N) predicted labels, got shape ", input.sizes());
   }
-  check_same_length(op, input, labels);
+  check_same_length(op, "input", input, labels);
   if (labels.numel() == 0) fail<ValueError>(op, "accuracy of zero samples is undefined");
 
   if (input.dim() == 1) {

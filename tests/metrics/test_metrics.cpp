@@ -232,10 +232,13 @@ TEST_CASE("metrics reject bad input with typed errors", "[metrics]") {
                     Catch::Contains("[metrics::confusion_matrix]") && Catch::Contains("predictions[1] = 5"));
   CHECK_THROWS_AS(mt::precision(labels, labels_of({0, 1, 2, 3}), 3), IndexError);
   // shape mismatch
-  CHECK_THROWS_AS(mt::accuracy(scores, labels_of({0, 1})), ShapeError);
+  CHECK_THROWS_WITH(mt::accuracy(scores, labels_of({0, 1})),
+                    Catch::Contains("input (4, 3) and labels (2) must have the same number of samples"));
   CHECK_THROWS_WITH(mt::recall(labels_of({0, 1}), labels, 3),
                     Catch::Contains("[metrics::recall]") && Catch::Contains("same number of samples"));
   CHECK_THROWS_AS(mt::accuracy(zeros({2, 3, 4}), labels_of({0, 1})), ShapeError);
+  CHECK_THROWS_AS(mt::accuracy(scores, labels_of({0, 1})), ShapeError);
+  CHECK_THROWS_AS(mt::recall(labels_of({0, 1}), labels, 3), ShapeError);
   CHECK_THROWS_AS(mt::accuracy(scores, labels.reshape({2, 2})), ShapeError);
   CHECK_THROWS_AS(mt::f1_score(labels.reshape({2, 2}), labels.reshape({2, 2}), 3), ShapeError);
   CHECK_THROWS_WITH(mt::mean_absolute_error(zeros({4, 3}), zeros({3})),
