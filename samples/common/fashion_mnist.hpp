@@ -96,21 +96,32 @@ Evaluation evaluate(Model& model, const tf::Tensor& images, const tf::Tensor& la
   return {loss / static_cast<double>(n), correct / static_cast<double>(n)};
 }
 
-// Per-class test accuracy.
+// Test-set metrics: per-class precision/recall/F1, macro averages, top-2 accuracy and the
+// confusion matrix (rows: true class, columns: predicted).
 template <typename Model>
-void print_per_class_accuracy(Model& model, const FashionMnist& data) {
+void print_test_metrics(Model& model, const FashionMnist& data) {
+  namespace M = tf::metrics;
   tf::NoGradGuard no_grad;
   model->eval();
   std::vector<tf::Tensor> chunks;
-  for (std::int64_t i = 0; i < data.test_images.size(0); i += 1000)
-    chunks.push_back(model(data.test_images.narrow(0, i, std::min<std::int64_t>(1000, data.test_images.size(0) - i))).argmax(1));
+  const std::int64_t n = data.test_images.size(0);
+  for (std::int64_t i = 0; i < n; i += 1000) chunks.push_back(model(data.test_images.narrow(0, i, std::min<std::int64_t>(1000, n - i))));
   model->train();
-  const tf::Tensor pred = tf::cat(chunks, 0);
-  std::printf("per-class test accuracy:\n");
-  for (std::int64_t c = 0; c < 10; ++c) {
-    const tf::Tensor mask = tf::eq(data.test_labels, tf::scalar_tensor(c, tf::kInt64));
-    const tf::Tensor hits = tf::eq(tf::masked_select(pred, mask), tf::scalar_tensor(c, tf::kInt64));
-    std::printf("  %-12s %.3f\n", kFashionClasses[c], hits.to(tf::kFloat64).mean().item<double>());
+  const tf::Tensor logits = tf::cat(chunks, 0), pred = logits.argmax(1), y = data.test_labels;
+  const tf::Tensor p = M::precision(pred, y, 10, M::Average::None), r = M::recall(pred, y, 10, M::Average::None),
+                   f1 = M::f1_score(pred, y, 10, M::Average::None);
+  std::printf("test metrics:      precision  recall  f1\n");
+  for (std::int64_t c = 0; c < 10; ++c)
+    std::printf("  %-12s %13.3f %7.3f %6.3f\n", kFashionClasses[c], p[c].item<double>(), r[c].item<double>(),
+                f1[c].item<double>());
+  std::printf("  %-12s %13.3f %7.3f %6.3f\n", "macro avg", M::precision(pred, y, 10).item<double>(),
+              M::recall(pred, y, 10).item<double>(), M::f1_score(pred, y, 10).item<double>());
+  std::printf("top-2 accuracy: %.4f\nconfusion matrix:\n", M::accuracy(logits, y, 2));
+  const tf::Tensor cm = M::confusion_matrix(pred, y, 10);
+  for (std::int64_t t = 0; t < 10; ++t) {
+    std::printf("  %-12s", kFashionClasses[t]);
+    for (std::int64_t q = 0; q < 10; ++q) std::printf(" %4lld", static_cast<long long>(cm[t][q].item<std::int64_t>()));
+    std::printf("\n");
   }
 }
 
@@ -121,13 +132,13 @@ struct TrainConfig {
 };
 
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
-// epoch, and per-class and final test accuracy; returns the final test evaluation.
+// epoch, test metrics and the final test accuracy; returns the final test evaluation.
 template <typename Model>
 Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const FashionMnist& data,
                             const TrainConfig& config) {
   std::printf("%s\nparameters: %lld\n", (std::ostringstream() << model).str().c_str(),
               static_cast<long long>(model->parameter_count()));
-  Evaluation before = evaluate(model, data.test_images, data.test_labels);
+  const Evaluation before = evaluate(model, data.test_images, data.test_labels);
   std::printf("before training: test loss %.4f, test acc %.4f\n", before.loss, before.accuracy);
   std::fflush(stdout);
   const std::int64_t n = data.train_images.size(0);
@@ -136,7 +147,7 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
   for (std::int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const tf::Tensor order = tf::randperm(n);
-    double loss_sum = 0, correct = 0;
+    tf::metrics::RunningMean train_loss, train_acc;
     tf::ProgressBar bar(steps, {.description = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs),
                                 .unit = "batch"});
     for (std::int64_t s = 0; s < steps; ++s) {
@@ -150,10 +161,9 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
       loss.backward();
       optimizer.step();
 
-      loss_sum += loss.item<double>();
-      correct += tf::eq(logits.argmax(1), y).sum().item<double>();
-      bar.update(1, {{"loss", loss_sum / static_cast<double>(s + 1)},
-                     {"acc", correct / static_cast<double>((s + 1) * config.batch_size)}});
+      train_loss.update(loss);
+      train_acc.update(tf::metrics::accuracy(logits, y));
+      bar.update(1, {{"loss", train_loss.value()}, {"acc", train_acc.value()}});
     }
     bar.close();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -161,12 +171,12 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
     std::printf("epoch %lld/%lld: lr %.3g, train loss %.4f, train acc %.4f, test loss %.4f, test acc %.4f "
                 "(%.1f s, %.0f img/s)\n",
                 static_cast<long long>(epoch), static_cast<long long>(config.epochs), optimizer.lr(0),
-                loss_sum / static_cast<double>(steps), correct / static_cast<double>(steps * config.batch_size),
+                train_loss.value(), train_acc.value(),
                 test.loss, test.accuracy, seconds, static_cast<double>(steps * config.batch_size) / seconds);
     if (config.scheduler) config.scheduler->step();
     std::fflush(stdout);
   }
-  print_per_class_accuracy(model, data);
+  print_test_metrics(model, data);
   std::printf("final test accuracy: %.4f\n", test.accuracy);
   return test;
 }
