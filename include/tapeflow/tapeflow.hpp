@@ -59,3 +59,6 @@
 #include "tapeflow/optim/one_cycle_lr.hpp"
 #include "tapeflow/optim/reduce_lr_on_plateau.hpp"
 #include "tapeflow/optim/chained.hpp"
+// checkpoints
+#include "tapeflow/io/checkpoint.hpp"
+#include "tapeflow/io/safetensors.hpp"

@@ -4,9 +4,6 @@
 // Every size is checked against the file's length before anything is read or allocated.
 #include "tapeflow/io/npy.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -18,6 +15,7 @@
 #include <vector>
 
 #include "core/tensor_factory.hpp"
+#include "io/file_util.hpp"
 
 namespace tapeflow {
 namespace {
@@ -26,11 +24,6 @@ static_assert(std::endian::native == std::endian::little, ".npy support assumes 
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLen = 6;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
 
 // ---- dtypes ----
 
@@ -214,8 +207,7 @@ std::uint32_t read_le(const unsigned char* b, int n) {
 }
 
 void read_exact(std::FILE* f, void* dst, std::size_t n, const std::string& path, const char* what) {
-  if (n > 0 && std::fread(dst, 1, n, f) != n)
-    fail<IOError>("load_npy", "'", path, "': truncated or unreadable while reading ", what);
+  io_detail::read_exact("load_npy", f, dst, n, path, what);
 }
 
 // ---- saving ----
@@ -227,23 +219,10 @@ std::string header_text(const Tensor& t) {
   return std::string("{'descr': '") + descr_of(t.dtype()) + "', 'fortran_order': False, 'shape': " + shape + ", }";
 }
 
-// Writes everything to an already created temporary; false on any write error.
-bool write_all(std::FILE* f, const std::string& preamble, const Tensor& data) {
-  if (std::fwrite(preamble.data(), 1, preamble.size(), f) != preamble.size()) return false;
-  if (data.nbytes() > 0 && std::fwrite(data.data_ptr(), 1, data.nbytes(), f) != data.nbytes()) return false;
-  if (std::fflush(f) != 0) return false;
-  return ::fsync(::fileno(f)) == 0;  // the data is on disk before the rename makes it visible
-}
-
 }  // namespace
 
 Tensor load_npy(const std::string& path) {
-  File file(std::fopen(path.c_str(), "rb"));
-  if (!file) fail<IOError>("load_npy", "cannot open '", path, "': ", std::strerror(errno));
-  struct stat st;
-  if (::fstat(::fileno(file.get()), &st) != 0 || !S_ISREG(st.st_mode))
-    fail<IOError>("load_npy", "'", path, "' is not a regular file");
-  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  auto [file, file_size] = io_detail::open_for_reading("load_npy", path);
 
   unsigned char pre[12];
   if (file_size < 10) fail<IOError>("load_npy", "'", path, "': truncated (", file_size, " bytes, no complete .npy preamble)");
@@ -311,23 +290,10 @@ void save_npy(const std::string& path, const Tensor& t) {
   for (int i = 0; i < (v1 ? 2 : 4); ++i) preamble += static_cast<char>((len >> (8 * i)) & 0xff);
   preamble += text;
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  // "x": never reuse an existing file (another save to this path may be writing it).
-  std::FILE* f = std::fopen(tmp.c_str(), "wbx");
-  if (!f) fail<IOError>("save_npy", "cannot create temporary file '", tmp, "' for '", path, "': ", std::strerror(errno));
-  const bool written = write_all(f, preamble, data);
-  int err = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (written && !closed) err = errno;
-  if (!written || !closed) {
-    std::remove(tmp.c_str());
-    fail<IOError>("save_npy", "cannot write '", path, "': ", std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    std::remove(tmp.c_str());
-    fail<IOError>("save_npy", "cannot replace '", path, "': ", std::strerror(err));
-  }
+  io_detail::write_atomically("save_npy", path, [&](std::FILE* f) {
+    return io_detail::write_bytes(f, preamble.data(), preamble.size()) &&
+           io_detail::write_bytes(f, data.data_ptr(), data.nbytes());
+  });
 }
 
 }  // namespace tapeflow
