@@ -61,4 +61,5 @@
 #include "tapeflow/optim/chained.hpp"
 // checkpoints
 #include "tapeflow/io/checkpoint.hpp"
+#include "tapeflow/io/npz.hpp"
 #include "tapeflow/io/safetensors.hpp"

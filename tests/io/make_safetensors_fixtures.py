@@ -1,4 +1,4 @@
-"""Writes the safetensors fixtures of tests/io/test_safetensors.cpp.
+"""Writes the safetensors and .npz fixtures of tests/io/test_safetensors.cpp and test_npz.cpp.
 
 Run from the repository root (needs NumPy and the `safetensors` package, e.g. in a venv:
 `python3 -m venv --system-site-packages /tmp/st && /tmp/st/bin/pip install safetensors`):
@@ -102,13 +102,40 @@ def main():
     write_bad("offsets_out_of_range", edit("f32", "data_offsets", [b + len(buffer), e + len(buffer)]))
     write_bad("offsets_reversed", edit("f32", "data_offsets", [e, b]))
     write_bad("offsets_wrong_count", edit("f32", "data_offsets", [b]))
-    # Two 4-byte F32 tensors over bytes [0, 6) and a gap-free cover otherwise impossible: overlap.
+    # Two 8-byte F32 tensors sharing bytes [4, 8).
     write_bad("overlapping", pack({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                                    "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12))
     write_bad("gap", pack({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
                            "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}, b"\0" * 12))
     # A hostile size: claims 2^40 float64 elements but the file holds 8 bytes.
     write_bad("hostile_size", pack({"a": {"dtype": "F64", "shape": [2**40], "data_offsets": [0, 2**43]}}, b"\0" * 8))
+
+    write_npz()
+
+
+def write_npz():
+    arrays = all_dtypes()
+    np.savez(os.path.join(DATA, "all_dtypes.npz"), **arrays)
+    np.savez_compressed(os.path.join(DATA, "all_dtypes_compressed.npz"), **arrays)
+    bad = os.path.join(DATA, "bad_npz")
+    os.makedirs(bad, exist_ok=True)
+    raw = open(os.path.join(DATA, "all_dtypes.npz"), "rb").read()
+    packed = open(os.path.join(DATA, "all_dtypes_compressed.npz"), "rb").read()
+
+    def put(name, content):
+        with open(os.path.join(bad, name + ".npz"), "wb") as f:
+            f.write(content)
+
+    put("not_zip", b"this is not a zip archive at all, just some text")
+    put("truncated", raw[: len(raw) // 2])
+    # Flip one byte of the first member's data (after its .npy header): the CRC must catch it.
+    at = raw.index(b"\x93NUMPY") + 128 + 4
+    put("bad_crc", raw[:at] + bytes([raw[at] ^ 0xFF]) + raw[at + 1 :])
+    # The compressed archive's first member claims a huge uncompressed size (a zip bomb).
+    cd = packed.rindex(b"PK\x01\x02", 0, packed.rindex(b"PK\x05\x06"))
+    first_cd = packed.index(b"PK\x01\x02")
+    put("bomb", packed[: first_cd + 24] + struct.pack("<I", 0x7FFFFFFF) + packed[first_cd + 28 :])
+    del cd
 
 
 if __name__ == "__main__":
