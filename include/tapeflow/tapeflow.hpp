@@ -61,3 +61,7 @@
 #include "tapeflow/optim/chained.hpp"
 // metrics
 #include "tapeflow/metrics.hpp"
+// checkpoints
+#include "tapeflow/io/checkpoint.hpp"
+#include "tapeflow/io/npz.hpp"
+#include "tapeflow/io/safetensors.hpp"

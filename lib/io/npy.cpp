@@ -4,9 +4,6 @@
 // Every size is checked against the file's length before anything is read or allocated.
 #include "tapeflow/io/npy.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -18,6 +15,8 @@
 #include <vector>
 
 #include "core/tensor_factory.hpp"
+#include "io/file_util.hpp"
+#include "io/npy_format.hpp"
 
 namespace tapeflow {
 namespace {
@@ -26,11 +25,6 @@ static_assert(std::endian::native == std::endian::little, ".npy support assumes 
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLen = 6;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
 
 // ---- dtypes ----
 
@@ -213,10 +207,18 @@ std::uint32_t read_le(const unsigned char* b, int n) {
   return v;
 }
 
-void read_exact(std::FILE* f, void* dst, std::size_t n, const std::string& path, const char* what) {
-  if (n > 0 && std::fread(dst, 1, n, f) != n)
-    fail<IOError>("load_npy", "'", path, "': truncated or unreadable while reading ", what);
-}
+// Reads a whole .npy from an open file (load_npy) or from bytes already in memory (npz).
+class FileReader : public io_detail::ByteReader {
+ public:
+  FileReader(std::FILE* f, const std::string& path) : f_(f), path_(path) {}
+  void read(void* dst, std::size_t n, const char* what) override {
+    io_detail::read_exact("load_npy", f_, dst, n, path_, what);
+  }
+
+ private:
+  std::FILE* f_;
+  const std::string& path_;
+};
 
 // ---- saving ----
 
@@ -227,39 +229,26 @@ std::string header_text(const Tensor& t) {
   return std::string("{'descr': '") + descr_of(t.dtype()) + "', 'fortran_order': False, 'shape': " + shape + ", }";
 }
 
-// Writes everything to an already created temporary; false on any write error.
-bool write_all(std::FILE* f, const std::string& preamble, const Tensor& data) {
-  if (std::fwrite(preamble.data(), 1, preamble.size(), f) != preamble.size()) return false;
-  if (data.nbytes() > 0 && std::fwrite(data.data_ptr(), 1, data.nbytes(), f) != data.nbytes()) return false;
-  if (std::fflush(f) != 0) return false;
-  return ::fsync(::fileno(f)) == 0;  // the data is on disk before the rename makes it visible
-}
-
 }  // namespace
 
-Tensor load_npy(const std::string& path) {
-  File file(std::fopen(path.c_str(), "rb"));
-  if (!file) fail<IOError>("load_npy", "cannot open '", path, "': ", std::strerror(errno));
-  struct stat st;
-  if (::fstat(::fileno(file.get()), &st) != 0 || !S_ISREG(st.st_mode))
-    fail<IOError>("load_npy", "'", path, "' is not a regular file");
-  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+namespace io_detail {
 
+Tensor read_npy(ByteReader& reader, std::uint64_t file_size, const std::string& path) {
   unsigned char pre[12];
   if (file_size < 10) fail<IOError>("load_npy", "'", path, "': truncated (", file_size, " bytes, no complete .npy preamble)");
-  read_exact(file.get(), pre, 8, path, "the magic string");
+  reader.read(pre, 8, "the magic string");
   if (std::memcmp(pre, kMagic, kMagicLen) != 0) fail<IOError>("load_npy", "'", path, "' is not a .npy file (bad magic string)");
   const int major = pre[6], minor = pre[7];
   if (major < 1 || major > 3 || minor != 0)
     fail<IOError>("load_npy", "'", path, "': unsupported .npy format version ", major, ".", minor);
   const int len_bytes = major == 1 ? 2 : 4;
-  read_exact(file.get(), pre + 8, static_cast<std::size_t>(len_bytes), path, "the header length");
+  reader.read(pre + 8, static_cast<std::size_t>(len_bytes), "the header length");
   const std::uint64_t header_len = read_le(pre + 8, len_bytes);
   const std::uint64_t data_start = 8 + static_cast<std::uint64_t>(len_bytes) + header_len;
   if (data_start > file_size)
     fail<IOError>("load_npy", "'", path, "': truncated header (", header_len, " bytes announced, file has ", file_size, ")");
   std::string text(static_cast<std::size_t>(header_len), '\0');
-  read_exact(file.get(), text.data(), text.size(), path, "the header");
+  reader.read(text.data(), text.size(), "the header");
   const Header h = HeaderParser(text, path).parse();
   const NpyType& type = lookup_type(h.descr, path);
 
@@ -280,10 +269,10 @@ Tensor load_npy(const std::string& path) {
   Tensor t = detail::make_tensor(stored_shape, type.dtype, Device::cpu());
   if (type.convert) {
     std::vector<char> raw(static_cast<std::size_t>(nbytes));
-    read_exact(file.get(), raw.data(), raw.size(), path, "the data");
+    reader.read(raw.data(), raw.size(), "the data");
     type.convert(raw.data(), t.data_ptr(), static_cast<std::size_t>(numel));
   } else {
-    read_exact(file.get(), t.data_ptr(), static_cast<std::size_t>(nbytes), path, "the data");
+    reader.read(t.data_ptr(), static_cast<std::size_t>(nbytes), "the data");
   }
   if (!h.fortran_order || h.shape.size() < 2) return t;
   std::vector<std::int64_t> reversed_dims(h.shape.size());
@@ -291,11 +280,8 @@ Tensor load_npy(const std::string& path) {
   return t.permute(reversed_dims).contiguous();
 }
 
-void save_npy(const std::string& path, const Tensor& t) {
-  detail::check_defined("save_npy", t);
-  const Tensor data = t.cpu().contiguous();
-
-  std::string header = header_text(data);
+std::string npy_preamble(const Tensor& t) {
+  std::string header = header_text(t);
   // Pad with spaces so the data starts on a 64-byte boundary; the header ends with '\n'.
   auto padded = [&](std::size_t len_bytes) {
     const std::size_t unpadded = kMagicLen + 2 + len_bytes + header.size() + 1;
@@ -310,24 +296,26 @@ void save_npy(const std::string& path, const Tensor& t) {
   const std::uint32_t len = static_cast<std::uint32_t>(text.size());
   for (int i = 0; i < (v1 ? 2 : 4); ++i) preamble += static_cast<char>((len >> (8 * i)) & 0xff);
   preamble += text;
+  return preamble;
+}
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  // "x": never reuse an existing file (another save to this path may be writing it).
-  std::FILE* f = std::fopen(tmp.c_str(), "wbx");
-  if (!f) fail<IOError>("save_npy", "cannot create temporary file '", tmp, "' for '", path, "': ", std::strerror(errno));
-  const bool written = write_all(f, preamble, data);
-  int err = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (written && !closed) err = errno;
-  if (!written || !closed) {
-    std::remove(tmp.c_str());
-    fail<IOError>("save_npy", "cannot write '", path, "': ", std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    std::remove(tmp.c_str());
-    fail<IOError>("save_npy", "cannot replace '", path, "': ", std::strerror(err));
-  }
+}  // namespace io_detail
+
+Tensor load_npy(const std::string& path) {
+  auto [file, file_size] = io_detail::open_for_reading("load_npy", path);
+  FileReader reader(file.get(), path);
+  return io_detail::read_npy(reader, file_size, path);
+}
+
+void save_npy(const std::string& path, const Tensor& t) {
+  detail::check_defined("save_npy", t);
+  const Tensor data = t.cpu().contiguous();
+
+  const std::string preamble = io_detail::npy_preamble(data);
+  io_detail::write_atomically("save_npy", path, [&](std::FILE* f) {
+    return io_detail::write_bytes(f, preamble.data(), preamble.size()) &&
+           io_detail::write_bytes(f, data.data_ptr(), data.nbytes());
+  });
 }
 
 }  // namespace tapeflow

@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "io/io_test_util.hpp"
 #include "tapeflow/tapeflow.hpp"
 
 using namespace tapeflow;
+using namespace tapeflow_test;
 namespace fs = std::filesystem;
 
 #ifndef TAPEFLOW_TEST_DATA
@@ -39,32 +41,6 @@ bool bit_equal(const Tensor& a, const Tensor& b) {
   const Tensor x = a.contiguous(), y = b.contiguous();
   return x.dtype() == y.dtype() && x.shape() == y.shape() &&
          std::memcmp(x.data_ptr(), y.data_ptr(), x.nbytes()) == 0;
-}
-
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / ("tapeflow_npy_" + std::to_string(::getpid()) + "_" +
-                                       std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 // A .npy file with the given header dict (padded and '\n'-terminated) and data bytes.
