@@ -56,7 +56,7 @@ TEST_CASE("a model and optimizer restored from checkpoint files continue bit-ide
   Net reference;
   optim::Adam reference_opt(reference->parameters(), {.lr = 0.01});
   train_steps(reference, reference_opt, 5);
-  save(tmp / "model.safetensors", *reference);
+  save(tmp / "model.safetensors", reference);  // through the holder
   save(tmp / "optim.safetensors", reference_opt);
   manual_seed(2);
   train_steps(reference, reference_opt, 5);
@@ -65,7 +65,7 @@ TEST_CASE("a model and optimizer restored from checkpoint files continue bit-ide
   Net restored;  // different initial values
   optim::Adam restored_opt(restored->parameters(), {.lr = 0.01});
   REQUIRE(bytes_of(restored->state_dict()) != bytes_of(reference->state_dict()));
-  const nn::LoadStateDictResult result = load(tmp / "model.safetensors", *restored);
+  const nn::LoadStateDictResult result = load(tmp / "model.safetensors", restored);
   REQUIRE(result.missing_keys.empty());
   REQUIRE(result.unexpected_keys.empty());
   load(tmp / "optim.safetensors", restored_opt);

@@ -24,6 +24,16 @@ nn::LoadStateDictResult load(const std::string& path, nn::Module& module, bool s
 void save(const std::string& path, const optim::Optimizer& optimizer);
 void load(const std::string& path, optim::Optimizer& optimizer);
 
+// Through a module's holder: tapeflow::save("net.safetensors", model) with `Net model;`.
+template <typename Impl>
+void save(const std::string& path, const nn::ModuleHolder<Impl>& module) {
+  save(path, static_cast<const nn::Module&>(*module));
+}
+template <typename Impl>
+nn::LoadStateDictResult load(const std::string& path, nn::ModuleHolder<Impl>& module, bool strict = true) {
+  return load(path, static_cast<nn::Module&>(*module), strict);
+}
+
 // Plain named tensors (the names and order are kept).
 void save(const std::string& path, const StateDict& tensors);
 StateDict load(const std::string& path);
