@@ -49,7 +49,12 @@ int run(int argc, char** argv) {
   // The learning rate follows half a cosine from lr down to 0 over the run.
   tf::optim::CosineAnnealingLR schedule(optimizer, {.T_max = a.epochs});
   samples::train_classifier(model, optimizer, data,
-                            {.epochs = a.epochs, .batch_size = a.batch_size, .scheduler = &schedule});
+                            {.epochs = a.epochs,
+                             .batch_size = a.batch_size,
+                             .scheduler = &schedule,
+                             .checkpoint = a.checkpoint,
+                             .resume = a.resume,
+                             .stop_after = a.stop_after});
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/checkpointing.hpp"
 #include "common/sample_args.hpp"
 #include "tapeflow/tapeflow.hpp"
 
@@ -25,6 +26,9 @@ struct FashionArgs {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t epochs = 5, batch_size = 64, seed = 0, threads = 0, train_limit = 0, test_limit = 0;
   double lr = 1e-3;
+  std::string checkpoint{};  // folder for per-epoch checkpoints ("" = none)
+  bool resume = false;
+  std::int64_t stop_after = 0;
 };
 
 // Parses the options (false after --help), then applies --threads and --seed.
@@ -38,6 +42,9 @@ inline bool parse_fashion_args(int argc, char** argv, const char* program, const
   args.add("threads", &a.threads, "CPU threads (0: all cores)");
   args.add("train-limit", &a.train_limit, "use only the first N training images (0: all)");
   args.add("test-limit", &a.test_limit, "use only the first N test images (0: all)");
+  args.add("checkpoint", &a.checkpoint, "folder to save model, optimizer, scheduler and RNG state after each epoch");
+  args.add("resume", &a.resume, "continue from the state saved in --checkpoint");
+  args.add("stop-after", &a.stop_after, "stop after this many epochs (0: run all), e.g. to test --resume");
   if (!args.parse(argc, argv)) return false;
   if (a.threads > 0) tf::set_num_threads(static_cast<int>(a.threads));
   tf::manual_seed(static_cast<std::uint64_t>(a.seed));
@@ -129,6 +136,9 @@ struct TrainConfig {
   std::int64_t epochs = 5;
   std::int64_t batch_size = 64;
   tf::optim::LRScheduler* scheduler = nullptr;  // stepped after each epoch when given
+  std::string checkpoint{};                      // save the training state here after each epoch
+  bool resume = false;                           // start from the state saved in `checkpoint`
+  std::int64_t stop_after = 0;                   // stop after this epoch (0: run all)
 };
 
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
@@ -144,7 +154,13 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
   const std::int64_t n = data.train_images.size(0);
   const std::int64_t steps = n / config.batch_size;  // drop the last partial batch
   Evaluation test;
-  for (std::int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
+  std::int64_t first_epoch = 1;
+  if (config.resume) {
+    if (config.checkpoint.empty()) throw tf::ValueError("--resume needs --checkpoint DIR");
+    first_epoch = load_training_state(config.checkpoint, model, optimizer, config.scheduler) + 1;
+    std::printf("resumed from %s after epoch %lld\n", config.checkpoint.c_str(), static_cast<long long>(first_epoch - 1));
+  }
+  for (std::int64_t epoch = first_epoch; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const tf::Tensor order = tf::randperm(n);
     tf::metrics::RunningMean train_loss, train_acc;
@@ -174,6 +190,11 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
                 train_loss.value(), train_acc.value(),
                 test.loss, test.accuracy, seconds, static_cast<double>(steps * config.batch_size) / seconds);
     if (config.scheduler) config.scheduler->step();
+    if (!config.checkpoint.empty()) save_training_state(config.checkpoint, model, optimizer, config.scheduler, epoch);
+    if (epoch == config.stop_after && epoch < config.epochs) {
+      std::printf("stopped after epoch %lld; continue with --resume\n", static_cast<long long>(epoch));
+      return test;
+    }
     std::fflush(stdout);
   }
   print_test_metrics(model, data);

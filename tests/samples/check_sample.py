@@ -1,5 +1,7 @@
 """Runs a sample briefly and checks that it learns: the loss after training is well below the
-loss before it, and two runs with the same seed print identical results.
+loss before it, two runs with the same seed print identical results, and (Fashion-MNIST
+samples) a run stopped after one epoch and resumed from its checkpoint ends with the same
+model, optimizer and scheduler state, byte for byte, as an uninterrupted run.
 
     python3 check_sample.py <sample executable> [fashion data dir]
 
@@ -67,6 +69,21 @@ else:
 
 if not after < 0.6 * before:
     sys.exit(f"FAIL: {name}: loss went from {before} to {after}; expected it to fall by 40% or more")
+if name != "linear_regression":
+    # Resume: 2 epochs straight, and 1 epoch + --resume, must save identical state.
+    import filecmp
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        straight, split = os.path.join(tmp, "straight"), os.path.join(tmp, "split")
+        two = [a if a != "1" or args[i - 1] != "--epochs" else "2" for i, a in enumerate(args)]
+        run(two + ["--checkpoint", straight])
+        run(two + ["--checkpoint", split, "--stop-after", "1"])
+        resumed, _ = run(two + ["--checkpoint", split, "--resume"])
+        if "resumed from" not in resumed:
+            sys.exit("FAIL: --resume did not resume")
+        for f in ("model.safetensors", "optimizer.safetensors", "trainer.safetensors"):
+            if not filecmp.cmp(os.path.join(straight, f), os.path.join(split, f), shallow=False):
+                sys.exit(f"FAIL: {name}: {f} after a resumed run differs from an uninterrupted run")
 _, again = run(args)
 if again != stable:
     sys.exit(f"FAIL: {name}: two runs with the same seed printed different results")
