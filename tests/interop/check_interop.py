@@ -128,8 +128,8 @@ def write_python_files(d):
     np.save(os.path.join(py, "npy", "fortran_f64_3x4.npy"), np.asfortranarray(expected(np.float64, (3, 4), 9)))
     np.savez(os.path.join(py, "savez.npz"), **arrays)
     np.savez_compressed(os.path.join(py, "savez_compressed.npz"), **arrays)
-    # safetensors needs contiguous arrays.
-    save_file({n: np.ascontiguousarray(a) for n, a in arrays.items()}, os.path.join(py, "tensors.safetensors"),
+    # safetensors needs C-contiguous arrays (np.ascontiguousarray would turn 0-d into 1-d).
+    save_file({n: a.copy(order="C") for n, a in arrays.items()}, os.path.join(py, "tensors.safetensors"),
               metadata={"producer": "safetensors.numpy", "note": METADATA_NOTE})
     save_file(mlp_params(), os.path.join(py, "mlp.safetensors"))
 

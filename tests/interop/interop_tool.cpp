@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <string>
@@ -109,7 +110,7 @@ struct Checker {
     for (std::int64_t i = 0; i < d.numel(); ++i) {
       if (p[i] != expected_at(s, i)) {
         std::ostringstream os;
-        os << "element " << i << " is " << p[i] << ", expected " << expected_at(s, i);
+        os << std::setprecision(17) << "element " << i << " is " << p[i] << ", expected " << expected_at(s, i);
         return fail(where, os.str());
       }
     }
