@@ -1,0 +1,12 @@
+// libFuzzer target for tapeflow::load_npz (see fuzz/run_fuzz.sh).
+#include <map>
+#include <string>
+
+#include "fuzz_util.hpp"
+#include "tapeflow/io/npz.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return tapeflow_fuzz::load_bytes(data, size, ".npz", [](const std::string& path) {
+    return tapeflow::load_npz(path);
+  });
+}
