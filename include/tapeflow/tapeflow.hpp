@@ -59,3 +59,5 @@
 #include "tapeflow/optim/one_cycle_lr.hpp"
 #include "tapeflow/optim/reduce_lr_on_plateau.hpp"
 #include "tapeflow/optim/chained.hpp"
+// tensorboard
+#include "tapeflow/summary_writer.hpp"
