@@ -16,6 +16,7 @@
 //  - add_scalars takes (name, value) pairs in order (a Python dict keeps insertion order).
 //  - add_image: tapeflow has no uint8 dtype, so integer tensors are taken as 0..255 pixel values
 //    (PyTorch scales every non-uint8 tensor by 255); floating and bool tensors are scaled by 255.
+//    Values are clipped to [0, 255] as PyTorch >= 2.0 does (1.13 lets them wrap around).
 //  - add_histogram rejects NaN/Inf values with ValueError (numpy would give NaN statistics).
 #include <cstdint>
 #include <map>

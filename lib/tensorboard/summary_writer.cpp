@@ -117,7 +117,7 @@ void SummaryWriter::add_scalar(const std::string& tag, const Tensor& scalar_valu
 void SummaryWriter::add_scalars(const std::string& main_tag,
                                 const std::vector<std::pair<std::string, double>>& tag_scalar_dict,
                                 std::int64_t global_step, std::optional<double> walltime) {
-  const double time = walltime.value_or(tensorboard::wall_time_now());  // one time for the group
+  const double group_time = walltime.value_or(tensorboard::wall_time_now());  // one time for the group
   std::string prefix = main_tag;
   std::replace(prefix.begin(), prefix.end(), '/', '_');
   for (const auto& [tag, value] : tag_scalar_dict) {
@@ -126,7 +126,7 @@ void SummaryWriter::add_scalars(const std::string& main_tag,
     if (!writer)
       writer = std::make_unique<tensorboard::EventFileWriter>(sub_dir, options_.max_queue, options_.flush_secs,
                                                               options_.filename_suffix);
-    add_summary(*writer, tensorboard::scalar_summary(main_tag, static_cast<float>(value)), global_step, time);
+    add_summary(*writer, tensorboard::scalar_summary(main_tag, static_cast<float>(value)), global_step, group_time);
   }
 }
 

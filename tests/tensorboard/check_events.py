@@ -14,7 +14,8 @@ import sys
 
 try:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader, RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
 except ImportError as e:
     print(f"SKIP: the tensorboard Python package is missing ({e}); .ci/deps installs it")
     sys.exit(77)
@@ -86,7 +87,7 @@ def main():
     tags = acc.Tags()
     check(sorted(tags["scalars"]) == ["acc/train", "loss"], f"scalar tags {tags['scalars']}")
     check(sorted(tags["histograms"]) == ["uniform", "weights"], f"histogram tags {tags['histograms']}")
-    check(sorted(tags["images"]) == ["img_chw", "img_gray", "img_hw", "img_hwc_int"], f"image tags {tags['images']}")
+    check(sorted(tags["images"]) == ["img_chw", "img_gray", "img_gray01", "img_hw", "img_hwc_int"], f"image tags {tags['images']}")
     check(tags["tensors"] == ["notes/text_summary"], f"tensor tags {tags['tensors']}")
 
     # ---- scalars (simple_value is float32) ----
@@ -129,8 +130,13 @@ def main():
               f"{tag} sum {h.sum} vs {values.sum()}, sum_squares {h.sum_squares} vs {values.dot(values)}")
         check(list(h.bucket_limit) == list(exp_limits), f"{tag} bucket_limit {list(h.bucket_limit)} vs {list(exp_limits)}")
         check(list(h.bucket) == list(exp_counts), f"{tag} bucket {list(h.bucket)} vs {list(exp_counts)}")
+        ref = None
         if torch_summary is not None:  # PyTorch's own HistogramProto for the same values
-            ref = torch_summary.histogram(tag, values, bins).value[0].histo
+            try:
+                ref = torch_summary.histogram(tag, values, bins).value[0].histo
+            except TypeError as e:  # Debian's torch 1.13 calls np.greater(dtype=int32), which numpy 1.24 rejects
+                print(f"note: PyTorch's histogram is unusable here ({e}); checked against numpy only")
+        if ref is not None:
             check(list(ref.bucket_limit) == list(h.bucket_limit) and list(ref.bucket) == list(h.bucket)
                   and (ref.min, ref.max, ref.num) == (h.min, h.max, h.num), f"{tag}: PyTorch's histogram differs")
 
@@ -154,10 +160,13 @@ def main():
                    np.float32) / np.float32(255)
     gray = np.array([[(y * 2 + x) * 0.3 - 0.2 for x in range(2)] for y in range(3)])
     hwc_int = np.array([[[(y * 40 + x * 70 + c * 9) % 300 for c in range(4)] for x in range(3)] for y in range(2)])
+    in_range = np.array([[(y * 2 + x) / 7.0 for x in range(2)] for y in range(3)])
     expected_images = {
         "img_chw": (1, scaled(chw.transpose(1, 2, 0)), (chw, "CHW")),
-        "img_gray": (2, np.repeat(scaled(gray)[:, :, None], 3, axis=2), (gray[None], "CHW")),
-        "img_hw": (3, np.repeat(scaled(gray)[:, :, None], 3, axis=2), (gray, "HW")),
+        # gray holds values outside [0, 1]: clipped as PyTorch >= 2.0 does (1.13 wraps around).
+        "img_gray": (2, np.repeat(scaled(gray)[:, :, None], 3, axis=2), None),
+        "img_hw": (3, np.repeat(scaled(gray)[:, :, None], 3, axis=2), None),
+        "img_gray01": (5, np.repeat(scaled(in_range)[:, :, None], 3, axis=2), (in_range[None], "CHW")),
         "img_hwc_int": (4, np.clip(hwc_int, 0, 255).astype(np.uint8), None),
     }
     for tag, (step, pixels, torch_input) in expected_images.items():
@@ -173,11 +182,13 @@ def main():
             check((ref.height, ref.width, ref.colorspace) == (e.height, e.width, pixels.shape[2])
                   and (decode_png(ref.encoded_image_string) == decoded).all(), f"{tag}: PyTorch's image differs")
     colorspaces = {}
-    for event in EventFileLoader(event_files(logdir)[0]).Load():
+    # EventFileLoader turns images into tensors (data_compat); the raw records keep Summary.Image.
+    for record in RawEventFileLoader(event_files(logdir)[0]).Load():
+        event = event_pb2.Event.FromString(record)
         for value in event.summary.value:
             if value.HasField("image"):
                 colorspaces[value.tag] = value.image.colorspace
-    check(colorspaces == {"img_chw": 3, "img_gray": 3, "img_hw": 3, "img_hwc_int": 4}, f"colorspaces {colorspaces}")
+    check(colorspaces == {"img_chw": 3, "img_gray": 3, "img_gray01": 3, "img_hw": 3, "img_hwc_int": 4}, f"colorspaces {colorspaces}")
 
     if failures:
         print(f"{len(failures)} check(s) failed")

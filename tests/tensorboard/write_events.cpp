@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 100; ++i) values.push_back(static_cast<float>((i * 7) % 23 - 11) * 0.25f);
     values.push_back(1e-3f);
     values.push_back(12345.0f);
-    const Tensor hist_values = tensor(values, {101});
+    const Tensor hist_values = tensor(values, {static_cast<std::int64_t>(values.size())});
     writer.add_histogram("weights", hist_values, 3);
     writer.add_histogram("uniform", hist_values, 4, std::int64_t{5});
 
@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
       for (int x = 0; x < 2; ++x) gray.push_back((y * 2 + x) * 0.3 - 0.2);
     writer.add_image("img_gray", tensor(gray, {1, 3, 2}), 2);
     writer.add_image("img_hw", tensor(gray, {3, 2}), 3, std::nullopt, "HW");
+    std::vector<double> gray01;  // inside [0, 1], to compare with PyTorch 1.13 too (it does not clip)
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < 2; ++x) gray01.push_back((y * 2 + x) / 7.0);
+    writer.add_image("img_gray01", tensor(gray01, {1, 3, 2}), 5);
 
     std::vector<std::int32_t> hwc;
     for (int y = 0; y < 2; ++y)
