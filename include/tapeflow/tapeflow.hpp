@@ -65,3 +65,5 @@
 #include "tapeflow/io/checkpoint.hpp"
 #include "tapeflow/io/npz.hpp"
 #include "tapeflow/io/safetensors.hpp"
+// tensorboard
+#include "tapeflow/summary_writer.hpp"
