@@ -54,7 +54,8 @@ int run(int argc, char** argv) {
                              .scheduler = &schedule,
                              .checkpoint = a.checkpoint,
                              .resume = a.resume,
-                             .stop_after = a.stop_after});
+                             .stop_after = a.stop_after,
+                             .logdir = a.logdir});
   return 0;
 }
 

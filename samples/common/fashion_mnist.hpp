@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct FashionArgs {
   std::int64_t epochs = 5, batch_size = 64, seed = 0, threads = 0, train_limit = 0, test_limit = 0;
   double lr = 1e-3;
   std::string checkpoint{};  // folder for per-epoch checkpoints ("" = none)
+  std::string logdir{};      // TensorBoard log folder (set by parse_fashion_args; "" = none)
   bool resume = false;
   std::int64_t stop_after = 0;
 };
@@ -42,6 +44,8 @@ inline bool parse_fashion_args(int argc, char** argv, const char* program, const
   args.add("threads", &a.threads, "CPU threads (0: all cores)");
   args.add("train-limit", &a.train_limit, "use only the first N training images (0: all)");
   args.add("test-limit", &a.test_limit, "use only the first N test images (0: all)");
+  a.logdir = std::string("runs/") + program;
+  args.add("logdir", &a.logdir, "TensorBoard log folder for loss, accuracy and lr (\"\" to turn off)");
   args.add("checkpoint", &a.checkpoint, "folder to save model, optimizer, scheduler and RNG state after each epoch");
   args.add("resume", &a.resume, "continue from the state saved in --checkpoint");
   args.add("stop-after", &a.stop_after, "stop after this many epochs (0: run all), e.g. to test --resume");
@@ -139,6 +143,7 @@ struct TrainConfig {
   std::string checkpoint{};                      // save the training state here after each epoch
   bool resume = false;                           // start from the state saved in `checkpoint`
   std::int64_t stop_after = 0;                   // stop after this epoch (0: run all)
+  std::string logdir{};                          // TensorBoard logs ("" = none)
 };
 
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
@@ -160,6 +165,11 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
     first_epoch = load_training_state(config.checkpoint, model, optimizer, config.scheduler) + 1;
     std::printf("resumed from %s after epoch %lld\n", config.checkpoint.c_str(), static_cast<long long>(first_epoch - 1));
   }
+  std::optional<tf::SummaryWriter> writer;
+  if (!config.logdir.empty()) {
+    writer.emplace(config.logdir);
+    std::printf("TensorBoard logs: %s (tensorboard --logdir %s)\n", config.logdir.c_str(), config.logdir.c_str());
+  }
   for (std::int64_t epoch = first_epoch; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const tf::Tensor order = tf::randperm(n);
@@ -180,6 +190,8 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
       train_loss.update(loss);
       train_acc.update(tf::metrics::accuracy(logits, y));
       bar.update(1, {{"loss", train_loss.value()}, {"acc", train_acc.value()}});
+      const std::int64_t global_step = (epoch - 1) * steps + s + 1;
+      if (writer && global_step % 50 == 0) writer->add_scalar("train/batch_loss", loss, global_step);
     }
     bar.close();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -189,6 +201,14 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
                 static_cast<long long>(epoch), static_cast<long long>(config.epochs), optimizer.lr(0),
                 train_loss.value(), train_acc.value(),
                 test.loss, test.accuracy, seconds, static_cast<double>(steps * config.batch_size) / seconds);
+    if (writer) {
+      writer->add_scalar("train/loss", train_loss.value(), epoch);
+      writer->add_scalar("train/accuracy", train_acc.value(), epoch);
+      writer->add_scalar("test/loss", test.loss, epoch);
+      writer->add_scalar("test/accuracy", test.accuracy, epoch);
+      writer->add_scalar("lr", optimizer.lr(0), epoch);
+      writer->flush();
+    }
     if (config.scheduler) config.scheduler->step();
     if (!config.checkpoint.empty()) save_training_state(config.checkpoint, model, optimizer, config.scheduler, epoch);
     if (epoch == config.stop_after && epoch < config.epochs) {

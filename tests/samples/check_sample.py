@@ -19,8 +19,9 @@ name = os.path.basename(exe)
 def run(args):
     out = subprocess.run([exe] + args, check=True, capture_output=True, text=True, timeout=600).stdout
     sys.stdout.write(out)
-    # Timings differ between runs; everything else must not.
-    return out, re.sub(r"\([0-9.]+ s[^)]*\)", "(time)", out)
+    # Timings (and where the TensorBoard logs go) differ between runs; everything else must not.
+    stable = re.sub(r"\([0-9.]+ s[^)]*\)", "(time)", out)
+    return out, re.sub(r"(?m)^TensorBoard logs: .*\n", "", stable)
 
 
 def number(pattern, text, index=0):
@@ -58,8 +59,24 @@ else:
         print(f"SKIP: Fashion-MNIST not found in {data} (Debian package dataset-fashion-mnist)")
         sys.exit(77)
     args = ["--data", data, "--epochs", "1", "--train-limit", "3000", "--test-limit", "1000", "--threads", "1",
-            "--seed", "3"]
-    out, stable = run(args)
+            "--seed", "3", "--logdir", ""]
+    import glob
+    import tempfile
+    with tempfile.TemporaryDirectory() as logdir:
+        out, stable = run(args[:-1] + [logdir])
+        events = glob.glob(os.path.join(logdir, "events.out.tfevents.*"))
+        if len(events) != 1:
+            sys.exit(f"FAIL: {name}: expected one TensorBoard event file in --logdir, found {events}")
+        try:  # read it back with TensorBoard when it is installed (tests/tensorboard checks the format)
+            from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+            acc = EventAccumulator(logdir)
+            acc.Reload()
+            logged = acc.Scalars("test/accuracy")[-1].value
+            printed = number(r"final test accuracy: ([0-9.]+)", out)
+            if abs(logged - printed) > 1e-4 or not {"train/loss", "lr"} <= set(acc.Tags()["scalars"]):
+                sys.exit(f"FAIL: {name}: TensorBoard log disagrees: {acc.Tags()['scalars']}, {logged} vs {printed}")
+        except ImportError:
+            pass
     before = number(r"before training: test loss ([0-9.]+)", out)
     after = number(r"epoch 1/1: .*test loss ([0-9.]+)", out)
     acc_before = number(r"before training: .*test acc ([0-9.]+)", out)
