@@ -59,3 +59,11 @@
 #include "tapeflow/optim/one_cycle_lr.hpp"
 #include "tapeflow/optim/reduce_lr_on_plateau.hpp"
 #include "tapeflow/optim/chained.hpp"
+// data
+#include "tapeflow/data/dataset.hpp"
+#include "tapeflow/data/tensor_dataset.hpp"
+#include "tapeflow/data/dataloader.hpp"
+#include "tapeflow/data/mnist.hpp"
+#include "tapeflow/data/subset.hpp"
+#include "tapeflow/data/transforms.hpp"
+#include "tapeflow/data/csv.hpp"
