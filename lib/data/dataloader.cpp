@@ -64,12 +64,15 @@ class DataLoader::Run {
       stop_workers();
       return;
     }
-    if (options_.num_workers == 0) {
-      current_ = build(position_);
-      return;
+    try {
+      if (options_.num_workers > 0 && threads_.empty()) start_workers();
+      current_ = options_.num_workers == 0 ? build(position_) : take(position_);
+    } catch (...) {
+      position_ = batches_.size();  // the epoch ends at the first error
+      current_ = Batch{};
+      stop_workers();
+      throw;
     }
-    if (threads_.empty()) start_workers();
-    current_ = take(position_);
   }
   void advance() { load(position_ + 1); }
   bool at_end() const { return position_ >= batches_.size(); }
@@ -140,11 +143,7 @@ class DataLoader::Run {
       consumed_ = b + 1;
     }
     space_cv_.notify_all();
-    if (slot.error) {
-      position_ = batches_.size();  // the epoch ends here
-      stop_workers();
-      std::rethrow_exception(slot.error);
-    }
+    if (slot.error) std::rethrow_exception(slot.error);
     return std::move(slot.batch);
   }
 

@@ -15,7 +15,7 @@ std::string find_file(const std::string& root, const std::string& name) {
   std::filesystem::path gz = plain;
   gz += ".gz";
   if (std::filesystem::exists(gz)) return gz.string();
-  fail<IOError>("MNIST", "'", plain.string(), "' or '", gz.string(), "', but neither exists");
+  fail<IOError>("MNIST", "the file '", plain.string(), "' (or '", gz.string(), "'), but neither exists");
 }
 }  // namespace
 
@@ -23,7 +23,9 @@ MNIST::MNIST(Tensor images, Tensor targets) : images_(std::move(images)), target
 
 MNIST::MNIST(const std::string& root, bool train, bool raw) : MNIST(Tensor{}, Tensor{}) {
   const std::string prefix = train ? "train" : "t10k";
-  *this = load(find_file(root, prefix + "-images-idx3-ubyte"), find_file(root, prefix + "-labels-idx1-ubyte"), raw);
+  const std::string images = find_file(root, prefix + "-images-idx3-ubyte");  // reported first when missing
+  const std::string labels = find_file(root, prefix + "-labels-idx1-ubyte");
+  *this = load(images, labels, raw);
 }
 
 MNIST MNIST::from_files(const std::string& images_path, const std::string& labels_path, bool raw) {

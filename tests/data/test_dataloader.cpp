@@ -167,6 +167,14 @@ TEST_CASE("an exception while building a batch reaches the loop", "[data][datalo
     };
     REQUIRE_THROWS_WITH(consume(), "bad example 13");
     REQUIRE(firsts == std::vector<std::int64_t>{0, 4, 8});  // every batch before the bad one
+    // The epoch ends at the error: the iterator that threw now equals end().
+    auto it = loader.begin();
+    auto advance_all = [&] {
+      for (; it != loader.end(); ++it) {
+      }
+    };
+    REQUIRE_THROWS_WITH(advance_all(), "bad example 13");
+    REQUIRE(it == loader.end());
     // The first batch failing (inside begin()) is also clean.
     DataLoader first_bad(CountingDataset(10, 0), {.batch_size = 4, .num_workers = workers});
     REQUIRE_THROWS_WITH(first_bad.begin(), "bad example 0");

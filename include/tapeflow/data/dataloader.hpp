@@ -10,7 +10,9 @@
 // Workers (std::threads) build the next batches while the current one trains, into a bounded
 // queue (prefetch batches per worker), and batches are always yielded in order. Leaving the
 // loop early (break, or an exception) stops and joins the workers; an exception thrown while
-// building a batch is rethrown to the loop when that batch is reached.
+// building a batch is rethrown to the loop when that batch is reached, and ends the epoch.
+// With workers, the dataset's get/get_seeded/get_batch and the collate function are called
+// from several threads at once: they must only read shared state (all datasets here do).
 #include <cstdint>
 #include <functional>
 #include <memory>
