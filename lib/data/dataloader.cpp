@@ -1,6 +1,7 @@
 // The DataLoader's epochs: batch index lists, the in-thread path, and the worker threads.
 #include "tapeflow/data/dataloader.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <map>
@@ -12,19 +13,6 @@
 #include "tapeflow/random.hpp"
 
 namespace tapeflow::data {
-
-namespace {
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-}  // namespace
-
-std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
-  return splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b);
-}
 
 Batch default_collate(std::vector<Example> examples) {
   if (examples.empty()) fail<ValueError>("default_collate", "at least one example, but got none");

@@ -5,11 +5,6 @@
 
 namespace tapeflow::data {
 
-void check_index(const char* op, std::int64_t index, std::int64_t size) {
-  if (index < 0 || index >= size)
-    fail<IndexError>(op, "index in [0, ", size, ")", " but got ", index);
-}
-
 TensorDataset::TensorDataset(Tensor data, Tensor target) : data_(std::move(data)), target_(std::move(target)) {
   if (!data_.defined() || data_.dim() == 0)
     fail<ShapeError>("TensorDataset", "data with at least one dim (examples along dim 0)");
