@@ -1,11 +1,11 @@
 // DataLoader: batch contents, shuffling, workers, early exit and errors.
 #include <catch2/catch.hpp>
 
-#include <atomic>
+#include <filesystem>
 #include <numeric>
-#include <set>
 #include <sstream>
 #include <stdexcept>
+#include <unistd.h>
 
 #include "tapeflow/tapeflow.hpp"
 
@@ -226,4 +226,18 @@ TEST_CASE("bad options and indices throw typed errors", "[data][dataloader][erro
   DataLoader empty(make_dataset(3), {.batch_size = 4, .drop_last = true});
   REQUIRE(empty.size() == 0);
   REQUIRE(epoch_indices(empty).empty());
+}
+
+TEST_CASE("TensorDataset over .npy files", "[data][dataloader][npy]") {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  const std::string x_path = dir + "/tapeflow_data_x_" + std::to_string(::getpid()) + ".npy";
+  const std::string y_path = dir + "/tapeflow_data_y_" + std::to_string(::getpid()) + ".npy";
+  const TensorDataset original = make_dataset(9);
+  save_npy(x_path, original.data());
+  save_npy(y_path, original.target());
+  DataLoader loader(TensorDataset(load_npy(x_path), load_npy(y_path)), {.batch_size = 4, .shuffle = true, .seed = 3});
+  DataLoader reference(original, {.batch_size = 4, .shuffle = true, .seed = 3});
+  REQUIRE(epoch_indices(loader) == epoch_indices(reference));  // rows checked against their index
+  std::filesystem::remove(x_path);
+  std::filesystem::remove(y_path);
 }
