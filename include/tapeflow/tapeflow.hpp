@@ -67,3 +67,11 @@
 #include "tapeflow/io/safetensors.hpp"
 // tensorboard
 #include "tapeflow/summary_writer.hpp"
+// data
+#include "tapeflow/data/dataset.hpp"
+#include "tapeflow/data/tensor_dataset.hpp"
+#include "tapeflow/data/dataloader.hpp"
+#include "tapeflow/data/mnist.hpp"
+#include "tapeflow/data/subset.hpp"
+#include "tapeflow/data/transforms.hpp"
+#include "tapeflow/data/csv.hpp"

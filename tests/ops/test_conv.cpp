@@ -45,9 +45,9 @@ std::vector<double> ref_conv(const Tensor& x, const Tensor& w, const Tensor& b, 
 }
 
 void check_case(const ConvCase& k, DType dt, std::uint64_t seed) {
-  Tensor x = data(k.x, dt, seed);
-  Tensor w = data(k.w, dt, seed + 1, -0.5, 0.5);
-  Tensor b = k.bias ? data({k.w[0]}, dt, seed + 2) : Tensor();
+  Tensor x = nn_test::data(k.x, dt, seed);
+  Tensor w = nn_test::data(k.w, dt, seed + 1, -0.5, 0.5);
+  Tensor b = k.bias ? nn_test::data({k.w[0]}, dt, seed + 2) : Tensor();
   std::vector<std::int64_t> shape;
   const auto want = ref_conv(x, w, b, k, shape);
   const double tol = dt == kFloat32 ? 1e-5 * static_cast<double>(k.w[1] * k.w[2] * k.w[3]) : 1e-12;
@@ -94,9 +94,9 @@ TEST_CASE("conv2d matches a direct convolution over option combinations") {
 }
 
 TEST_CASE("conv2d: unbatched input, one-value options, empty batch, no input channels") {
-  Tensor x = data({3, 6, 7}, kFloat64, 11);
-  Tensor w = data({5, 3, 3, 3}, kFloat64, 12);
-  Tensor b = data({5}, kFloat64, 13);
+  Tensor x = nn_test::data({3, 6, 7}, kFloat64, 11);
+  Tensor w = nn_test::data({5, 3, 3, 3}, kFloat64, 12);
+  Tensor b = nn_test::data({5}, kFloat64, 13);
   Tensor out = conv2d(x, w, b, {2}, {1}, {1});
   REQUIRE(out.shape() == Shape{5, 3, 4});
   std::vector<std::int64_t> shape;
@@ -154,8 +154,8 @@ TEST_CASE("im2col and col2im are adjoint, and im2col matches the definition") {
   for (cpu::ConvGeom g : geoms) {
     g.Ho = (g.H + 2 * g.pH - g.dH * (g.kH - 1) - 1) / g.sH + 1;
     g.Wo = (g.W + 2 * g.pW - g.dW * (g.kW - 1) - 1) / g.sW + 1;
-    const auto x = values(data({g.C * g.H * g.W}, kFloat64, seed++));
-    const auto y = values(data({g.col_rows() * g.col_cols()}, kFloat64, seed++));
+    const auto x = values(nn_test::data({g.C * g.H * g.W}, kFloat64, seed++));
+    const auto y = values(nn_test::data({g.col_rows() * g.col_cols()}, kFloat64, seed++));
     std::vector<double> col(y.size()), back(x.size(), 0.0);
     cpu::im2col(x.data(), g, col.data());
     cpu::col2im(y.data(), g, back.data());

@@ -42,7 +42,7 @@ TEST_CASE("softmax and log_softmax along every dim") {
     for (DType dt : {kFloat32, kFloat64})
       for (std::int64_t dim = -1; dim < static_cast<std::int64_t>(shape.size()); ++dim) {
         INFO("shape " << IntArrayRef(shape) << " dim " << dim << " " << dt);
-        Tensor x = data(shape, dt, seed++, -10, 10);
+        Tensor x = nn_test::data(shape, dt, seed++, -10, 10);
         const auto want = ref_softmax(x, dim, false), want_log = ref_softmax(x, dim, true);
         const double tol = dt == kFloat32 ? 2e-6 : 1e-13;
         for (const Tensor& in : {x, strided(x)}) {
@@ -74,7 +74,7 @@ TEST_CASE("softmax: stability, special values, broadcast input, scalars, empty")
   for (int i = 0; i < 3; ++i) REQUIRE(std::isnan(s[static_cast<std::size_t>(i)]));
   require_close(softmax(with_nan, 1).select(0, 1), ref_softmax(with_nan.select(0, 1), 0, false), 1e-13);
   // A broadcast (stride 0) input.
-  Tensor row = data({1, 5}, kFloat64, 3);
+  Tensor row = nn_test::data({1, 5}, kFloat64, 3);
   Tensor expanded = row.expand({4, 5});
   std::vector<double> want;
   for (int i = 0; i < 4; ++i) {
@@ -102,7 +102,7 @@ TEST_CASE("softmax errors") {
 TEST_CASE("embedding picks rows by indices of any shape") {
   for (DType dt : {kFloat32, kFloat64})
     for (DType it : {kInt64, kInt32}) {
-      Tensor w = data({10, 6}, dt, 42);
+      Tensor w = nn_test::data({10, 6}, dt, 42);
       const auto wv = values(w);
       std::vector<std::int64_t> ids = {3, 0, 9, 3, 7, 1};
       Tensor idx = tensor(ids, {2, 3}).to(it);
@@ -125,7 +125,7 @@ TEST_CASE("embedding picks rows by indices of any shape") {
       require_close(embedding(w, scalar_tensor(4, it)), want_for({4}), 0);
       REQUIRE(embedding(w, zeros({0, 2}, it)).shape() == Shape{0, 2, 6});
     }
-  Tensor big = data({5000, 33}, kFloat32, 5);
+  Tensor big = nn_test::data({5000, 33}, kFloat32, 5);
   std::vector<std::int64_t> ids;
   for (std::int64_t i = 0; i < 4000; ++i) ids.push_back((i * 7919) % 5000);
   const auto bv = values(big);

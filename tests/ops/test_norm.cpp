@@ -52,9 +52,9 @@ TEST_CASE("layer_norm matches a two-pass reference") {
     for (DType dt : {kFloat32, kFloat64})
       for (double eps : {1e-5, 0.5}) {
         INFO("x " << IntArrayRef(c.x) << " normalized " << IntArrayRef(c.norm) << " " << dt << " eps " << eps);
-        Tensor x = data(c.x, dt, seed++, -3, 5);
-        Tensor w = c.weight ? data(c.norm, dt, seed++) : Tensor();
-        Tensor b = c.bias ? data(c.norm, dt, seed++) : Tensor();
+        Tensor x = nn_test::data(c.x, dt, seed++, -3, 5);
+        Tensor w = c.weight ? nn_test::data(c.norm, dt, seed++) : Tensor();
+        Tensor b = c.bias ? nn_test::data(c.norm, dt, seed++) : Tensor();
         const std::int64_t N = shape_numel(c.norm);
         const auto want = ref_layer_norm(x, N, w, b, eps);
         for (const Tensor& in : {x, strided(x)}) {
@@ -99,9 +99,9 @@ TEST_CASE("batch_norm in training: batch statistics and running-stat updates") {
     for (DType dt : {kFloat32, kFloat64}) {
       INFO("x " << IntArrayRef(c.x) << " " << dt);
       const std::int64_t N = c.x[0], C = c.x[1], S = shape_numel(c.x) / (N * C), count = N * S;
-      Tensor x = data(c.x, dt, seed++, -1, 3);
-      Tensor w = c.affine ? data({C}, dt, seed++) : Tensor();
-      Tensor b = c.affine ? data({C}, dt, seed++) : Tensor();
+      Tensor x = nn_test::data(c.x, dt, seed++, -1, 3);
+      Tensor w = c.affine ? nn_test::data({C}, dt, seed++) : Tensor();
+      Tensor b = c.affine ? nn_test::data({C}, dt, seed++) : Tensor();
       const auto xv = values(x);
       std::vector<double> want(xv.size()), means, vars;
       normalise(xv, want, C, count, 1e-5,
@@ -114,7 +114,7 @@ TEST_CASE("batch_norm in training: batch statistics and running-stat updates") {
           want[k] = want[k] * wv[ch] + bv[ch];
         }
       }
-      const auto rm0 = values(data({C}, kFloat64, seed)), rv0 = values(data({C}, kFloat64, seed + 1, 0.5, 2));
+      const auto rm0 = values(nn_test::data({C}, kFloat64, seed)), rv0 = values(nn_test::data({C}, kFloat64, seed + 1, 0.5, 2));
       seed += 2;
       for (bool contiguous_stats : {true, false}) {
         Tensor rm = tensor(rm0).to(dt), rv = tensor(rv0).to(dt);
@@ -144,8 +144,8 @@ TEST_CASE("batch_norm in training: batch statistics and running-stat updates") {
 TEST_CASE("batch_norm in inference uses the running statistics") {
   for (DType dt : {kFloat32, kFloat64}) {
     const std::vector<std::int64_t> shape = {3, 4, 5, 2};
-    Tensor x = data(shape, dt, 900);
-    Tensor rm = data({4}, dt, 901), rv = data({4}, dt, 902, 0.5, 2), w = data({4}, dt, 903), b = data({4}, dt, 904);
+    Tensor x = nn_test::data(shape, dt, 900);
+    Tensor rm = nn_test::data({4}, dt, 901), rv = nn_test::data({4}, dt, 902, 0.5, 2), w = nn_test::data({4}, dt, 903), b = nn_test::data({4}, dt, 904);
     const auto xv = values(x), m = values(rm), v = values(rv), wv = values(w), bv = values(b);
     std::vector<double> want(xv.size()), want_plain(xv.size());
     for (std::size_t k = 0; k < xv.size(); ++k) {

@@ -121,7 +121,7 @@ TEST_CASE("max_pool2d and max_pool2d_with_indices match a naive loop") {
     for (DType dt : {kFloat32, kFloat64}) {
       INFO("x " << IntArrayRef(k.x) << " k " << k.kh << "x" << k.kw << " s " << k.sh << "," << k.sw << " p " << k.ph
                 << "," << k.pw << " d " << k.dh << "," << k.dw << " ceil " << k.ceil << " " << dt);
-      Tensor x = data(k.x, dt, seed++);
+      Tensor x = nn_test::data(k.x, dt, seed++);
       std::vector<std::int64_t> shape;
       const auto [want, want_idx] = ref_max(x, k, shape);
       for (const Tensor& in : {x, strided(x), transposed(x, -1, -2)}) {
@@ -137,7 +137,7 @@ TEST_CASE("max_pool2d and max_pool2d_with_indices match a naive loop") {
 }
 
 TEST_CASE("max_pool2d: default stride, single values, NaN and -inf") {
-  Tensor x = data({2, 2, 6, 6}, kFloat64, 7);
+  Tensor x = nn_test::data({2, 2, 6, 6}, kFloat64, 7);
   std::vector<std::int64_t> shape;
   const PoolCase k{{}, 3, 3, 3, 3, 0, 0, 1, 1, false};
   REQUIRE(max_pool2d(x, {3}).shape() == Shape{2, 2, 2, 2});
@@ -170,7 +170,7 @@ TEST_CASE("avg_pool2d matches a naive loop, with and without count_include_pad")
     for (DType dt : {kFloat32, kFloat64})
       for (bool include_pad : {true, false}) {
         INFO("x " << IntArrayRef(k.x) << " k " << k.kh << "x" << k.kw << " ceil " << k.ceil << " pad " << include_pad);
-        Tensor x = data(k.x, dt, seed++);
+        Tensor x = nn_test::data(k.x, dt, seed++);
         std::vector<std::int64_t> shape;
         const auto want = ref_avg(x, k, include_pad, shape);
         for (const Tensor& in : {x, strided(x)}) {
@@ -180,7 +180,7 @@ TEST_CASE("avg_pool2d matches a naive loop, with and without count_include_pad")
         }
       }
   // Default stride = kernel.
-  Tensor x = data({1, 2, 6, 4}, kFloat64, 9);
+  Tensor x = nn_test::data({1, 2, 6, 4}, kFloat64, 9);
   std::vector<std::int64_t> shape;
   require_close(avg_pool2d(x, {2}), ref_avg(x, {{}, 2, 2, 2, 2, 0, 0, 1, 1, false}, true, shape), 1e-12);
 }
@@ -198,7 +198,7 @@ TEST_CASE("adaptive_avg_pool2d uses PyTorch's overlapping windows") {
   for (const auto& c : cases)
     for (DType dt : {kFloat32, kFloat64}) {
       INFO("x " << IntArrayRef(c.x) << " -> " << c.ho << "x" << c.wo);
-      Tensor x = data(c.x, dt, seed++);
+      Tensor x = nn_test::data(c.x, dt, seed++);
       std::vector<std::int64_t> shape;
       const auto want = ref_adaptive(x, c.ho, c.wo, shape);
       for (const Tensor& in : {x, transposed(x, -1, -2)}) {
@@ -207,7 +207,7 @@ TEST_CASE("adaptive_avg_pool2d uses PyTorch's overlapping windows") {
         require_close(out, want, tol_for(dt));
       }
     }
-  Tensor x = data({1, 2, 6, 6}, kFloat64, 1);
+  Tensor x = nn_test::data({1, 2, 6, 6}, kFloat64, 1);
   std::vector<std::int64_t> shape;
   require_close(adaptive_avg_pool2d(x, {3}), ref_adaptive(x, 3, 3, shape), 1e-12);
   REQUIRE(adaptive_avg_pool2d(x, {0, 3}).shape() == Shape{1, 2, 0, 3});
