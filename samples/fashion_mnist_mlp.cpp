@@ -29,7 +29,8 @@ int run(int argc, char** argv) {
                              .checkpoint = a.checkpoint,
                              .resume = a.resume,
                              .stop_after = a.stop_after,
-                             .logdir = a.logdir});
+                             .logdir = a.logdir,
+                             .seed = static_cast<std::uint64_t>(a.seed)});
   return 0;
 }
 

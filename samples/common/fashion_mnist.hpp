@@ -144,6 +144,7 @@ struct TrainConfig {
   bool resume = false;                           // start from the state saved in `checkpoint`
   std::int64_t stop_after = 0;                   // stop after this epoch (0: run all)
   std::string logdir{};                          // TensorBoard logs ("" = none)
+  std::uint64_t seed = 0;                        // the data order of epoch e derives from (seed, e)
 };
 
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
@@ -156,8 +157,11 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
   const Evaluation before = evaluate(model, data.test_images, data.test_labels);
   std::printf("before training: test loss %.4f, test acc %.4f\n", before.loss, before.accuracy);
   std::fflush(stdout);
-  const std::int64_t n = data.train_images.size(0);
-  const std::int64_t steps = n / config.batch_size;  // drop the last partial batch
+  // Shuffled mini-batches; the last partial batch is dropped. Epoch e's order depends only on
+  // (seed, e), so a resumed run sees the same batches.
+  tf::data::DataLoader loader(tf::data::TensorDataset(data.train_images, data.train_labels),
+                              {.batch_size = config.batch_size, .shuffle = true, .drop_last = true, .seed = config.seed});
+  const auto steps = static_cast<std::int64_t>(loader.size());
   Evaluation test;
   std::int64_t first_epoch = 1;
   if (config.resume) {
@@ -172,14 +176,14 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
   }
   for (std::int64_t epoch = first_epoch; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    const tf::Tensor order = tf::randperm(n);
     tf::metrics::RunningMean train_loss, train_acc;
     tf::ProgressBar bar(steps, {.description = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs),
                                 .unit = "batch"});
-    for (std::int64_t s = 0; s < steps; ++s) {
-      const tf::Tensor idx = order.narrow(0, s * config.batch_size, config.batch_size);
-      const tf::Tensor x = tf::index_select(data.train_images, 0, idx);
-      const tf::Tensor y = tf::index_select(data.train_labels, 0, idx);
+    loader.set_epoch(epoch);
+    std::int64_t s = 0;
+    for (const tf::data::Batch& batch : loader) {
+      const tf::Tensor& x = batch.data;
+      const tf::Tensor& y = batch.target;
 
       optimizer.zero_grad();
       const tf::Tensor logits = model(x);
@@ -190,7 +194,7 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
       train_loss.update(loss);
       train_acc.update(tf::metrics::accuracy(logits, y));
       bar.update(1, {{"loss", train_loss.value()}, {"acc", train_acc.value()}});
-      const std::int64_t global_step = (epoch - 1) * steps + s + 1;
+      const std::int64_t global_step = (epoch - 1) * steps + ++s;
       if (writer && global_step % 50 == 0) writer->add_scalar("train/batch_loss", loss, global_step);
     }
     bar.close();
