@@ -48,23 +48,8 @@ int run(int argc, char** argv) {
   tf::optim::Adam optimizer(model->parameters(), {.lr = a.lr});
   // The learning rate follows half a cosine from lr down to 0 over the run.
   tf::optim::CosineAnnealingLR schedule(optimizer, {.T_max = a.epochs});
-  samples::train_classifier(model, optimizer, data,
-                            {.epochs = a.epochs,
-                             .batch_size = a.batch_size,
-                             .scheduler = &schedule,
-                             .checkpoint = a.checkpoint,
-                             .resume = a.resume,
-                             .stop_after = a.stop_after,
-                             .logdir = a.logdir,
-                             .seed = static_cast<std::uint64_t>(a.seed)});
+  samples::train_classifier(model, optimizer, data, samples::train_config(a, &schedule));
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {  // bad data paths, unreadable files: a message, not an abort
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return samples::run_main(argc, argv, run); }

@@ -147,6 +147,18 @@ struct TrainConfig {
   std::uint64_t seed = 0;                        // the data order of epoch e derives from (seed, e)
 };
 
+// The loop's settings from the command line.
+inline TrainConfig train_config(const FashionArgs& a, tf::optim::LRScheduler* scheduler) {
+  return {.epochs = a.epochs,
+          .batch_size = a.batch_size,
+          .scheduler = scheduler,
+          .checkpoint = a.checkpoint,
+          .resume = a.resume,
+          .stop_after = a.stop_after,
+          .logdir = a.logdir,
+          .seed = static_cast<std::uint64_t>(a.seed)};
+}
+
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
 // epoch, test metrics and the final test accuracy; returns the final test evaluation.
 template <typename Model>

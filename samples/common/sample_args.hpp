@@ -112,4 +112,16 @@ class SampleArgs {
   std::vector<Option> options_;
 };
 
+// Runs a sample's body, turning exceptions (bad data paths, unreadable files) into a message
+// and exit status 1 instead of an abort.
+template <typename Body>
+int run_main(int argc, char** argv, Body body) {
+  try {
+    return body(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace samples

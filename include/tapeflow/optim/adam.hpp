@@ -20,6 +20,20 @@
 
 namespace tapeflow::optim {
 
+namespace detail {
+// The option names of Adam and AdamW (the same fields; only weight_decay's default differs).
+template <class Options, class F>
+void adam_fields(Options& o, F&& f) {
+  f("lr", o.lr);
+  f("beta1", o.betas[0]);
+  f("beta2", o.betas[1]);
+  f("eps", o.eps);
+  f("weight_decay", o.weight_decay);
+  f("amsgrad", o.amsgrad);
+  f("maximize", o.maximize);
+}
+}  // namespace detail
+
 struct AdamOptions {
   double lr = 1e-3;
   std::array<double, 2> betas = {0.9, 0.999};
@@ -30,13 +44,7 @@ struct AdamOptions {
 
   template <class F>
   void fields(F&& f) {
-    f("lr", lr);
-    f("beta1", betas[0]);
-    f("beta2", betas[1]);
-    f("eps", eps);
-    f("weight_decay", weight_decay);
-    f("amsgrad", amsgrad);
-    f("maximize", maximize);
+    detail::adam_fields(*this, f);
   }
   // lr >= 0, eps >= 0, 0 <= betas < 1, weight_decay >= 0.
   void validate(const char* optimizer, std::size_t group) const;

@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "tapeflow/optim/optimizer.hpp"
+#include "tapeflow/optim/adam.hpp"
 
 namespace tapeflow::optim {
 
@@ -24,13 +24,7 @@ struct AdamWOptions {
 
   template <class F>
   void fields(F&& f) {
-    f("lr", lr);
-    f("beta1", betas[0]);
-    f("beta2", betas[1]);
-    f("eps", eps);
-    f("weight_decay", weight_decay);
-    f("amsgrad", amsgrad);
-    f("maximize", maximize);
+    detail::adam_fields(*this, f);
   }
   // lr >= 0, eps >= 0, 0 <= betas < 1, weight_decay >= 0.
   void validate(const char* optimizer, std::size_t group) const;
