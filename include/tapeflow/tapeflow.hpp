@@ -16,6 +16,7 @@
 #include "tapeflow/ops/shape.hpp"
 #include "tapeflow/parallel.hpp"
 #include "tapeflow/progress.hpp"
+#include "tapeflow/bench.hpp"
 #include "tapeflow/random.hpp"
 #include "tapeflow/scalar.hpp"
 #include "tapeflow/shape.hpp"
