@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <numeric>
 
-#include "bench_util.hpp"
+#include "tapeflow/bench.hpp"
 #include "tapeflow/tapeflow.hpp"
 
 namespace tf = tapeflow;
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     loss.backward();
     optimizer.step();
   };
-  const double step_s = bench::median_seconds([&] { step(fixed); }, 50);
+  const double step_s = tf::bench::run("step", [&] { step(fixed); }).median;
   std::printf("%-52s %10.1f us  (%8.0f steps/s)\n", "MLP training step (784-256-10, Adam)", step_s * 1e6, 1 / step_s);
 
   for (int workers : {0, 2}) {

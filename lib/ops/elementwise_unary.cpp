@@ -289,6 +289,20 @@ Tensor& Tensor::sqrt_() {
   return *this;
 }
 
+// ---- out= form (no autograd, as in PyTorch): writes into an existing tensor, no allocation ----
+Tensor& exp_out(Tensor& out, const Tensor& x) {
+  ew::check_unary("exp_out", x);
+  ew::reject_autograd_out("exp_out", out, x);
+  detail::check_defined("exp_out", out, "out");
+  detail::check_same_device("exp_out", out, x);
+  const DType ct = ew::float_result(x.dtype());
+  ew::check_destination("exp_out", out, x.shape(), ct, "out");
+  ew::write_to(out, x.shape(), ct, [&](const Tensor& t) {
+    ew::run_unary<Types::Floating>("exp_out", t, x, ct, []<typename T>() { return cpu::Exp{}; });
+  });
+  return out;
+}
+
 // ---- methods ----
 Tensor Tensor::neg() const { return tapeflow::neg(*this); }
 Tensor Tensor::abs() const { return tapeflow::abs(*this); }

@@ -157,6 +157,35 @@ TEST_CASE("out= variants write into an existing tensor") {
   REQUIRE_THROWS_AS(add_out(out, a, tensor({1.0, 2.0})), ShapeError);
 }
 
+TEST_CASE("exp_out writes exp(x) into an existing tensor") {
+  const Tensor x = tensor({-1.0, 0.0, 0.5, 2.0, -3.0, 1.0}).reshape({2, 3});
+  Tensor out = empty({2, 3});
+  const void* data = out.data_ptr();
+  REQUIRE(&exp_out(out, x) == &out);
+  REQUIRE(out.data_ptr() == data);
+  std::vector<double> expected;
+  for (double v : {-1.0, 0.0, 0.5, 2.0, -3.0, 1.0}) expected.push_back(std::exp(v));
+  check_values(out, expected, 1e-6, "exp_out");
+  Tensor out_t = empty({3, 2}).t();  // a strided destination
+  exp_out(out_t, x);
+  check_values(out_t, expected, 1e-6, "exp_out strided");
+  Tensor outf = empty({2});  // integer input: a float result, as exp gives
+  exp_out(outf, tensor(std::vector<std::int32_t>{0, 1}));
+  check_values(outf, {1.0, std::exp(1.0)}, 1e-6, "exp_out ints");
+  Tensor same = x.clone();
+  exp_out(same, same);  // in place through out=
+  check_values(same, expected, 1e-6, "exp_out aliasing");
+  // errors
+  Tensor wrong_shape = empty({3});
+  REQUIRE_THROWS_AS(exp_out(wrong_shape, x), ShapeError);
+  Tensor int_out = empty({2, 3}, kInt32);
+  REQUIRE_THROWS_AS(exp_out(int_out, x), DTypeError);
+  Tensor undefined;
+  REQUIRE_THROWS_AS(exp_out(undefined, x), ValueError);
+  const Tensor tracked = x.clone().requires_grad_();
+  REQUIRE_THROWS_WITH(exp_out(out, tracked), Catch::Contains("exp_out") && Catch::Contains("out= arguments"));
+}
+
 TEST_CASE("binary errors") {
   const Tensor f = tensor({1.0, 2.0, 3.0});
   const Tensor i = tensor(std::vector<std::int64_t>{1, 2, 3});

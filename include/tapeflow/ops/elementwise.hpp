@@ -79,6 +79,7 @@ Tensor& add_out(Tensor& out, const Tensor& a, const Tensor& b, Scalar alpha = 1)
 Tensor& sub_out(Tensor& out, const Tensor& a, const Tensor& b, Scalar alpha = 1);
 Tensor& mul_out(Tensor& out, const Tensor& a, const Tensor& b);
 Tensor& div_out(Tensor& out, const Tensor& a, const Tensor& b);
+Tensor& exp_out(Tensor& out, const Tensor& x);
 
 // ---- C++ operators ----
 Tensor operator+(const Tensor& a, const Tensor& b);

@@ -1,0 +1,109 @@
+// Memory-bound elementwise ops on 16M floats (64 MiB per tensor), in GB/s, beside LibTorch,
+// PyTorch and TensorFlow, and against the machine's own limit: a STREAM-style copy (memcpy split
+// over the same number of threads). Bytes counted per call: binary ops 3 x 64 MiB, unary 2 x,
+// sum 1 x (what must cross the memory bus, as STREAM counts it).
+// Run: build/benchmarks/bench_elementwise [--threads 1,2] [--quick] [--peers ...]
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/suite.hpp"
+#include "tapeflow/tapeflow.hpp"
+
+namespace tf = tapeflow;
+using namespace benchmarks;
+
+namespace {
+
+constexpr std::int64_t kN = 16 << 20;
+constexpr double kFloatBytes = static_cast<double>(kN) * sizeof(float);
+
+const std::vector<Case> kCases = {
+    {"add", "add, c = a + b", 3 * kFloatBytes},
+    {"add_inplace", "add in place, a += b", 3 * kFloatBytes},
+    {"mul", "mul, c = a * b", 3 * kFloatBytes},
+    {"mul_inplace", "mul in place, a *= b", 3 * kFloatBytes},
+    {"relu", "relu, c = relu(a)", 2 * kFloatBytes},
+    {"relu_inplace", "relu in place", 2 * kFloatBytes},
+    {"exp", "exp, c = exp(a)", 2 * kFloatBytes},
+    {"exp_out", "exp into an existing tensor", 2 * kFloatBytes},
+    {"sum", "sum to a scalar", kFloatBytes},
+};
+
+// The machine's limit: memcpy of 64 MiB split over `threads` threads, counted as read + write.
+double copy_bandwidth(const Args& args, int threads) {
+  std::vector<float> src(static_cast<std::size_t>(kN), 1.0f), dst(static_cast<std::size_t>(kN));
+  const auto copy = [&] {
+    std::vector<std::thread> team;
+    const std::size_t parts = static_cast<std::size_t>(threads), chunk = src.size() / parts;
+    const auto part = [&](std::size_t t) {
+      const std::size_t begin = t * chunk, end = t + 1 == parts ? src.size() : begin + chunk;
+      std::memcpy(dst.data() + begin, src.data() + begin, (end - begin) * sizeof(float));
+    };
+    for (std::size_t t = 1; t < parts; ++t) team.emplace_back(part, t);
+    part(0);
+    for (auto& th : team) th.join();
+  };
+  return tf::bench::run("copy", copy, args.options(2 * kFloatBytes)).gb_per_second();
+}
+
+PeerRun run_tapeflow(const Args& args) {
+  Recorder r("tapeflow", args);
+  tf::Tensor a = tf::rand({kN}) * 2 - 1, b = tf::rand({kN}) * 2 - 1, ones = tf::ones({kN}), c = tf::empty({kN});
+  r.time("add", [&] { c = a + b; });
+  r.time("mul", [&] { c = a * b; });
+  r.time("relu", [&] { c = tf::relu(a); });
+  r.time("exp", [&] { c = tf::exp(a); });
+  r.time("exp_out", [&] { tf::exp_out(c, a); });
+  r.time("sum", [&] { tf::bench::do_not_optimize(a.sum()); });
+  r.time("add_inplace", [&] { a.add_(b); });
+  r.time("mul_inplace", [&] { a.mul_(ones); });
+  r.time("relu_inplace", [&] { a.relu_(); });
+  return r.take();
+}
+
+PeerRun run_libtorch(const Args& args) {
+  PeerRun absent = libtorch_absent(args);
+  if (!absent.absent.empty()) return absent;
+#ifdef TAPEFLOW_BENCH_LIBTORCH
+  Recorder r("LibTorch", args);
+  torch::Tensor a = torch::rand({kN}) * 2 - 1, b = torch::rand({kN}) * 2 - 1, ones = torch::ones({kN}),
+                c = torch::empty({kN});
+  r.time("add", [&] { c = a + b; });
+  r.time("mul", [&] { c = a * b; });
+  r.time("relu", [&] { c = torch::relu(a); });
+  r.time("exp", [&] { c = torch::exp(a); });
+  r.time("exp_out", [&] { torch::exp_out(c, a); });
+  r.time("sum", [&] { tf::bench::do_not_optimize(a.sum()); });
+  r.time("add_inplace", [&] { a.add_(b); });
+  r.time("mul_inplace", [&] { a.mul_(ones); });
+  r.time("relu_inplace", [&] { a.relu_(); });
+  PeerRun run = r.take();
+  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
+  return run;
+#else
+  return absent;
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse_args(argc, argv, "elementwise bandwidth on 16M floats");
+  std::printf("tapeflow elementwise bandwidth, 16M float32; medians of %d samples. ratio > 1: tapeflow faster.\n",
+              args.options().repeats);
+  for (int threads : args.threads) {
+    set_threads(threads);
+    const double copy = copy_bandwidth(args, threads);
+    std::vector<PeerRun> columns = {run_tapeflow(args), run_libtorch(args)};
+    for (auto& p : python_peers(args, "elementwise", threads)) columns.push_back(std::move(p));
+    print_suite("elementwise, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GB/s", kCases, columns,
+                [copy](const Case&, const Cell& ours) {
+                  return ours.has_value() ? std::to_string(static_cast<int>(100 * ours.value / copy + 0.5)) + "% of copy" : "";
+                });
+    std::printf("machine limit: copy (memcpy, %d thread(s)) %.3g GB/s\n", threads, copy);
+    print_versions(columns);
+  }
+  return 0;
+}

@@ -1,0 +1,95 @@
+// Matrix multiply c = a @ b on square float32 matrices from 64 to 2048, in GFLOP/s (2 n^3 per
+// call), beside OpenBLAS's cblas_sgemm called directly (the machine's limit for this library's
+// GEMM), LibTorch, PyTorch and TensorFlow. tapeflow allocates its output, as the peers do.
+// Run: build/benchmarks/bench_matmul [--threads 1,2] [--quick] [--peers ...]
+#include <cblas.h>
+
+#include <string>
+#include <vector>
+
+#include "common/suite.hpp"
+#include "tapeflow/tapeflow.hpp"
+
+namespace tf = tapeflow;
+using namespace benchmarks;
+
+namespace {
+
+const std::vector<std::int64_t> kSizes = {64, 128, 256, 512, 1024, 2048};
+
+std::string id(std::int64_t n) { return "mm_" + std::to_string(n); }
+
+std::vector<Case> cases() {
+  std::vector<Case> c;
+  for (std::int64_t n : kSizes) {
+    const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+    c.push_back({id(n), "mm " + std::to_string(n) + " x " + std::to_string(n), flops});
+  }
+  c.push_back({"mm_1024_bt", "mm 1024, b a transposed view (no copy)",
+               2.0 * 1024 * 1024 * 1024});
+  return c;
+}
+
+PeerRun run_tapeflow(const Args& args) {
+  Recorder r("tapeflow", args);
+  for (std::int64_t n : kSizes) {
+    const tf::Tensor a = tf::rand({n, n}) * 2 - 1, b = tf::rand({n, n}) * 2 - 1;
+    r.time(id(n), [&] { tf::bench::do_not_optimize(tf::mm(a, b)); });
+    if (n == 1024) r.time("mm_1024_bt", [&] { tf::bench::do_not_optimize(tf::mm(a, b.t())); });
+  }
+  return r.take();
+}
+
+// cblas_sgemm into a preallocated output: what the BLAS this build uses can do.
+PeerRun run_openblas(const Args& args, int threads) {
+  Recorder r("OpenBLAS", args);
+  for (std::int64_t n : kSizes) {
+    std::vector<float> a(static_cast<std::size_t>(n * n), 0.5f), b(a), c(a);
+    const int m = static_cast<int>(n);
+    r.time(id(n), [&] {
+      openblas_set_num_threads(threads);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a.data(), m, b.data(), m, 0.0f, c.data(), m);
+    });
+    if (n == 1024)
+      r.time("mm_1024_bt", [&] {
+        openblas_set_num_threads(threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, m, 1.0f, a.data(), m, b.data(), m, 0.0f, c.data(), m);
+      });
+  }
+  PeerRun run = r.take();
+  run.version = openblas_get_config();
+  return run;
+}
+
+PeerRun run_libtorch(const Args& args) {
+  PeerRun absent = libtorch_absent(args);
+  if (!absent.absent.empty()) return absent;
+#ifdef TAPEFLOW_BENCH_LIBTORCH
+  Recorder r("LibTorch", args);
+  for (std::int64_t n : kSizes) {
+    const torch::Tensor a = torch::rand({n, n}) * 2 - 1, b = torch::rand({n, n}) * 2 - 1;
+    r.time(id(n), [&] { tf::bench::do_not_optimize(torch::mm(a, b)); });
+    if (n == 1024) r.time("mm_1024_bt", [&] { tf::bench::do_not_optimize(torch::mm(a, b.t())); });
+  }
+  PeerRun run = r.take();
+  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
+  return run;
+#else
+  return absent;
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse_args(argc, argv, "matmul GFLOP/s from 64 to 2048");
+  std::printf("tapeflow matmul, float32; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
+  for (int threads : args.threads) {
+    set_threads(threads);
+    std::vector<PeerRun> columns = {run_tapeflow(args), run_openblas(args, threads), run_libtorch(args)};
+    for (auto& p : python_peers(args, "matmul", threads)) columns.push_back(std::move(p));
+    print_suite("matmul, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GFLOP/s", cases(), columns);
+    print_versions(columns);
+  }
+  return 0;
+}

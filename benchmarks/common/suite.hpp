@@ -1,0 +1,96 @@
+#pragma once
+// One suite = a list of cases (ids shared with benchmarks/peers/cases.md) measured for tapeflow,
+// LibTorch in this process and the Python peers in child processes, printed as one table.
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/args.hpp"
+#include "common/python_peers.hpp"
+#include "common/report.hpp"
+#include "tapeflow/bench.hpp"
+#include "tapeflow/parallel.hpp"
+
+#ifdef TAPEFLOW_BENCH_LIBTORCH
+#include <torch/torch.h>
+#endif
+
+namespace benchmarks {
+
+struct Case {
+  std::string id;       // as in benchmarks/peers/cases.md
+  std::string label;    // the table's first column
+  double amount = 0;    // per call, for rate tables: bytes (GB/s) or flops (GFLOP/s)
+};
+
+// Collects one library's medians (seconds per call) by case id.
+class Recorder {
+ public:
+  Recorder(std::string library, const Args& args) : args_(args) { run_.library = std::move(library); }
+
+  template <typename Fn>
+  void time(const std::string& id, Fn&& fn) {
+    run_.seconds[id] = tapeflow::bench::run(id, std::forward<Fn>(fn), args_.options()).median;
+  }
+  void unsupported(const std::string& id, std::string why) { run_.unsupported[id] = std::move(why); }
+  PeerRun take() { return std::move(run_); }
+
+ private:
+  const Args& args_;
+  PeerRun run_;
+};
+
+// The LibTorch column when this build has no LibTorch (or --peers left it out).
+inline PeerRun libtorch_absent(const Args& args) {
+  PeerRun r;
+  r.library = "LibTorch";
+#ifdef TAPEFLOW_BENCH_LIBTORCH
+  r.absent = args.libtorch ? "" : "not run";
+#else
+  r.absent = args.libtorch ? "missing" : "not run";
+#endif
+  return r;
+}
+
+// Runs the Python peers for a suite (same thread count, same timing options).
+inline std::vector<PeerRun> python_peers(const Args& args, const std::string& suite, int threads) {
+  return {run_python_peer(kPyTorch, args.pytorch, suite, threads, args.quick),
+          run_python_peer(kTensorFlow, args.tensorflow, suite, threads, args.quick)};
+}
+
+// A note after a row, e.g. "92% of copy"; empty for none.
+using RowNote = std::function<std::string(const Case&, const Cell& tapeflow)>;
+
+inline void print_suite(const std::string& title, Measure measure, const std::string& unit,
+                        const std::vector<Case>& cases, const std::vector<PeerRun>& columns,
+                        const RowNote& note = nullptr) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.library);
+  Table table(title, measure, unit, names);
+  for (const auto& c : cases) {
+    std::vector<Cell> cells;
+    for (const auto& column : columns) cells.push_back(measure == Measure::Rate ? column.rate(c.id, c.amount) : column.cell(c.id));
+    table.add(c.label, cells, note ? note(c, cells.front()) : std::string());
+  }
+  table.print();
+}
+
+// One line naming what was compared, so a pasted table says what it came from.
+inline void print_versions(const std::vector<PeerRun>& columns) {
+  std::printf("versions:");
+  for (const auto& c : columns) {
+    if (c.library == "tapeflow") continue;
+    std::printf("  %s %s", c.library.c_str(), !c.absent.empty() ? c.absent.c_str() : c.version.empty() ? "?" : c.version.c_str());
+  }
+  std::printf("\n");
+}
+
+inline void set_threads(int threads) {
+  tapeflow::set_num_threads(threads);
+#ifdef TAPEFLOW_BENCH_LIBTORCH
+  torch::set_num_threads(threads);
+#endif
+}
+
+}  // namespace benchmarks
