@@ -5,15 +5,14 @@ Run: /usr/bin/python3 benchmarks/peers/pytorch_peer.py --suite SUITE --threads N
 """
 import sys
 
-import numpy as np
-
 import peer_protocol
 from peer_protocol import GRAPH_SUFFIX, SUITES, Unsupported
 
 LIBRARY = "pytorch"
 SEED = 0
+np = None  # numpy and the library are imported in main(): missing ones yield MISSING
 ELEMENTWISE_N = 16 * 2**20
-torch = None  # imported in main() so that a missing library yields a MISSING line
+torch = None
 
 
 def uniform(*shape):
@@ -188,15 +187,16 @@ def unsupported(reason):
 
 
 def main():
-    global torch
+    global np, torch
     args = peer_protocol.parse_args(LIBRARY)
     report = peer_protocol.Reporter()
     try:
+        import numpy
         import torch as imported
     except Exception as error:  # ImportError, or a broken install failing while loading
         report.missing(LIBRARY, error)
         return 0
-    torch = imported
+    np, torch = numpy, imported
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(SEED)

@@ -11,15 +11,14 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before the import: quiet TF's C++ logs
 
-import numpy as np
-
 import peer_protocol
 from peer_protocol import GRAPH_SUFFIX, SUITES, Unsupported
 
 LIBRARY = "tensorflow"
 SEED = 0
+np = None  # numpy and the library are imported in main(): missing ones yield MISSING
 ELEMENTWISE_N = 16 * 2**20
-tf = None  # imported in main() so that a missing library yields a MISSING line
+tf = None
 keras = None
 
 
@@ -216,15 +215,16 @@ def builders():
 
 
 def main():
-    global tf, keras
+    global np, tf, keras
     args = peer_protocol.parse_args(LIBRARY, graph_ids)
     report = peer_protocol.Reporter()
     try:
+        import numpy
         import tensorflow as imported
     except Exception as error:  # ImportError, or a broken install failing while loading
         report.missing(LIBRARY, error)
         return 0
-    tf = imported
+    np, tf = numpy, imported
     # Before any op: TF refuses to change these once its runtime is initialised.
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
