@@ -3,6 +3,7 @@
 
 Run: /usr/bin/python3 benchmarks/peers/pytorch_peer.py --suite SUITE --threads N [--quick] [--case ID ...]
 """
+import os
 import sys
 
 import peer_protocol
@@ -190,6 +191,9 @@ def main():
     global np, torch
     args = peer_protocol.parse_args(LIBRARY)
     report = peer_protocol.Reporter()
+    # Debian's torch does its matmuls in OpenBLAS (pthread build), whose own thread pool
+    # torch.set_num_threads does not size: bound it too, before the library is loaded.
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     try:
         import numpy
         import torch as imported
