@@ -16,8 +16,9 @@ from peer_protocol import GRAPH_SUFFIX, SUITES, Unsupported
 
 LIBRARY = "tensorflow"
 SEED = 0
-np = None  # numpy and the library are imported in main(): missing ones yield MISSING
 ELEMENTWISE_N = 16 * 2**20
+# Imported in main(), so that a missing numpy or library yields a MISSING line.
+np = None
 tf = None
 keras = None
 
