@@ -75,19 +75,23 @@ class Reporter:
         self.failed = False
 
     def line(self, *fields):
-        self.out.write("\t".join(str(f).replace("\t", " ").replace("\n", " ") for f in fields) + "\n")
+        clean = (str(f).replace("\t", " ").replace("\n", " ") for f in fields)
+        self.out.write("\t".join(clean) + "\n")
 
     def missing(self, library, error):
         self.line("MISSING", library, f"{type(error).__name__}: {error}")
 
-    def run(self, cases, builders, quick, library):
-        """builders: case id -> zero-argument builder returning fn or (fn, sample_context)."""
+    def run(self, cases, builders, quick, library, before_case=None):
+        """builders: case id -> zero-argument builder returning fn or (fn, sample_context).
+        before_case: called before each builder (the peers reseed their data generator there)."""
         timing = peer_timing.QUICK if quick else peer_timing.FULL
         for case in cases:
             try:
                 builder = builders.get(case)
                 if builder is None:
                     raise Unsupported(f"no {case} in {library}")
+                if before_case:
+                    before_case()
                 built = builder()
                 fn, context = built if isinstance(built, tuple) else (built, None)
                 seconds = peer_timing.time_case(fn, sample_context=context, **timing)

@@ -14,12 +14,19 @@ SEED = 0
 ELEMENTWISE_N = 16 * 2**20
 # Imported in main(), so that a missing numpy or library yields a MISSING line.
 np = None
+rng = None  # data generator, reseeded before every case (reseed)
 torch = None
+
+
+def reseed():
+    """Each case draws its inputs, in creation order, from default_rng(SEED): the same numbers
+    in both peers whatever cases ran before."""
+    global rng
+    rng = np.random.default_rng(SEED)
 
 
 def uniform(*shape):
     """float32 uniform in [-1, 1), the same numbers as in tensorflow_peer.py."""
-    rng = np.random.default_rng(SEED)
     return torch.from_numpy(rng.uniform(-1.0, 1.0, size=shape).astype(np.float32))
 
 
@@ -28,8 +35,8 @@ def leaf(*shape):
 
 
 def labels(batch, classes):
-    rng = np.random.default_rng(SEED + 1)
-    return torch.from_numpy(rng.integers(0, classes, size=batch, dtype=np.int64))
+    return torch.from_numpy(
+        np.random.default_rng(SEED + 1).integers(0, classes, size=batch, dtype=np.int64))
 
 
 # ---- overhead ---------------------------------------------------------------------------------
@@ -206,7 +213,7 @@ def main():
     torch.set_num_interop_threads(1)
     torch.manual_seed(SEED)
     report.line("VERSION", LIBRARY, torch.__version__)
-    return report.run(args.case, builders(), args.quick, LIBRARY)
+    return report.run(args.case, builders(), args.quick, LIBRARY, reseed)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ SEED = 0
 ELEMENTWISE_N = 16 * 2**20
 # Imported in main(), so that a missing numpy or library yields a MISSING line.
 np = None
+rng = None  # data generator, reseeded before every case (reseed)
 tf = None
 keras = None
 
@@ -27,9 +28,16 @@ def graph_ids(suite):
     return [case + GRAPH_SUFFIX for case in SUITES[suite]] if suite == "training" else []
 
 
+def reseed():
+    """Each case draws its inputs, in creation order, from default_rng(SEED): the same numbers
+    in both peers whatever cases ran before."""
+    global rng
+    rng = np.random.default_rng(SEED)
+
+
 def uniform_array(*shape):
     """float32 uniform in [-1, 1), the same numbers as in pytorch_peer.py."""
-    return np.random.default_rng(SEED).uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
 
 
 def uniform(*shape):
@@ -41,8 +49,8 @@ def variable(*shape):
 
 
 def labels(batch, classes):
-    rng = np.random.default_rng(SEED + 1)
-    return tf.constant(rng.integers(0, classes, size=batch, dtype=np.int64))
+    return tf.constant(
+        np.random.default_rng(SEED + 1).integers(0, classes, size=batch, dtype=np.int64))
 
 
 def unsupported(reason):
@@ -233,7 +241,7 @@ def main():
     keras = tf.keras
     tf.random.set_seed(SEED)
     report.line("VERSION", LIBRARY, f"{tf.__version__} (keras {keras.__version__})")
-    status = report.run(args.case, builders(), args.quick, LIBRARY)
+    status = report.run(args.case, builders(), args.quick, LIBRARY, reseed)
     print(f"[{LIBRARY}] threads: intra_op={tf.config.threading.get_intra_op_parallelism_threads()}"
           f" inter_op={tf.config.threading.get_inter_op_parallelism_threads()}", file=sys.stderr)
     return status
