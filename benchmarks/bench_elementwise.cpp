@@ -96,7 +96,9 @@ int main(int argc, char** argv) {
   for (int threads : args.threads) {
     set_threads(threads);
     const double copy = copy_bandwidth(args, threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args), run_libtorch(args)};
+    std::vector<PeerRun> columns = {run_tapeflow(args)};
+    set_threads(threads);
+    columns.push_back(run_libtorch(args));
     for (auto& p : python_peers(args, "elementwise", threads)) columns.push_back(std::move(p));
     print_suite("elementwise, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GB/s", kCases, columns,
                 [copy](const Case&, const Cell& ours) {

@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
   std::printf("tapeflow layer ops, float32; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
     set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args), run_libtorch(args)};
+    std::vector<PeerRun> columns = {run_tapeflow(args)};
+    set_threads(threads);
+    columns.push_back(run_libtorch(args));
     for (auto& p : python_peers(args, "layers", threads)) columns.push_back(std::move(p));
     print_suite("layers, " + std::to_string(threads) + " thread(s)", Measure::Time, "", kCases, columns);
     print_versions(columns);

@@ -86,7 +86,10 @@ int main(int argc, char** argv) {
   std::printf("tapeflow matmul, float32; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
     set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args), run_openblas(args, threads), run_libtorch(args)};
+    std::vector<PeerRun> columns = {run_tapeflow(args)};
+    columns.push_back(run_openblas(args, threads));
+    set_threads(threads);
+    columns.push_back(run_libtorch(args));
     for (auto& p : python_peers(args, "matmul", threads)) columns.push_back(std::move(p));
     print_suite("matmul, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GFLOP/s", cases(), columns);
     print_versions(columns);

@@ -59,7 +59,8 @@ PeerRun run_libtorch(const Args& args) {
   const auto step = [&](const std::string& id, torch::nn::Sequential& model, torch::optim::Optimizer& optimizer,
                         const torch::Tensor& x, const torch::Tensor& y) {
     r.time(id, [&] {
-      optimizer.zero_grad();
+      // zero_grad(set_to_none) as tapeflow and the PyTorch peer do; LibTorch 1.13's zeroes in place.
+      for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
       torch::nn::functional::cross_entropy(model->forward(x), y).backward();
       optimizer.step();
     });
@@ -100,7 +101,9 @@ int main(int argc, char** argv) {
   std::printf("tapeflow training steps; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
     set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args), run_libtorch(args)};
+    std::vector<PeerRun> columns = {run_tapeflow(args)};
+    set_threads(threads);
+    columns.push_back(run_libtorch(args));
     for (auto& p : python_peers(args, "training", threads)) columns.push_back(std::move(p));
     columns.push_back(graph_column(columns.back()));
     print_suite("training step, " + std::to_string(threads) + " thread(s)", Measure::Time, "", kCases, columns);

@@ -1,6 +1,8 @@
 #pragma once
 // One suite = a list of cases (ids shared with benchmarks/peers/cases.md) measured for tapeflow,
 // LibTorch in this process and the Python peers in child processes, printed as one table.
+#include <cblas.h>
+
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -86,8 +88,11 @@ inline void print_versions(const std::vector<PeerRun>& columns) {
   std::printf("\n");
 }
 
+// Before each library's measurements: the libraries share this process's OpenBLAS, whose own
+// thread count torch::set_num_threads does not set (tapeflow sets it per call).
 inline void set_threads(int threads) {
   tapeflow::set_num_threads(threads);
+  openblas_set_num_threads(threads);
 #ifdef TAPEFLOW_BENCH_LIBTORCH
   torch::set_num_threads(threads);
 #endif
