@@ -44,9 +44,13 @@ using VecOps = TypeList<
 // out[i] = f(in0[i], in1[i], ...) over n contiguous elements; f points at the functor.
 using ContigFn = void (*)(const void* f, void* out, const void* const* in, std::int64_t n);
 
+// The sum of n contiguous values, accumulated in double lanes (the reduction's own precision).
+using SumFn = double (*)(const void* p, std::int64_t n);
+
 template <class T>
 struct VecTableFor {
   ContigFn fns[VecOps<T>::size];
+  SumFn sum;
 };
 struct VecTable {
   VecTableFor<float> f32;

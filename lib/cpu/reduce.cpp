@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "cpu/elementwise.hpp"
 #include "cpu/reduce_kernel.hpp"
 
 namespace tapeflow::cpu {
@@ -35,6 +36,14 @@ struct SumOp {
   acc_t init() const { return 0; }
   acc_t step(acc_t a, T v, std::int64_t) const { return a + static_cast<acc_t>(v); }
   acc_t combine(acc_t a, acc_t b) const { return a + b; }
+  // float runs: the vectorised kernel (double lanes, as step), which the scalar lanes of the
+  // generic path cannot match at memory speed. double runs keep the pairwise blocks for accuracy.
+  acc_t row(const float* p, std::int64_t n) const
+    requires std::is_same_v<T, float>
+  {
+    if (const VecTable* t = g_vec_table) return t->f32.sum(p, n);
+    return reduce_detail::pairwise_reduce(*this, p, n);
+  }
 };
 
 template <typename T>

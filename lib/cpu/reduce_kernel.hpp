@@ -95,23 +95,25 @@ typename Op::acc_t lane_reduce(const Op& op, const typename Op::in_t* p, std::in
 // kPairwiseBlock, the blocks merged pairwise like a binary counter (error grows with log n;
 // iterative, as a recursive version defeated the vectoriser).
 template <typename Op>
-typename Op::acc_t contiguous_reduce(const Op& op, const typename Op::in_t* p, std::int64_t n) {
+typename Op::acc_t pairwise_reduce(const Op& op, const typename Op::in_t* p, std::int64_t n) {
   using acc_t = typename Op::acc_t;
-  if constexpr (requires { op.row(p, n); }) {
-    return op.row(p, n);
-  } else {
-    if (n <= kPairwiseBlock) return lane_reduce(op, p, n);
-    acc_t stack[64];
-    int top = 0;
-    for (std::int64_t b = 0; b * kPairwiseBlock < n; ++b) {
-      acc_t v = lane_reduce(op, p + b * kPairwiseBlock, std::min(kPairwiseBlock, n - b * kPairwiseBlock));
-      for (std::int64_t k = b; k & 1; k >>= 1) v = op.combine(stack[--top], v);
-      stack[top++] = v;
-    }
-    acc_t r = stack[--top];
-    while (top > 0) r = op.combine(stack[--top], r);
-    return r;
+  if (n <= kPairwiseBlock) return lane_reduce(op, p, n);
+  acc_t stack[64];
+  int top = 0;
+  for (std::int64_t b = 0; b * kPairwiseBlock < n; ++b) {
+    acc_t v = lane_reduce(op, p + b * kPairwiseBlock, std::min(kPairwiseBlock, n - b * kPairwiseBlock));
+    for (std::int64_t k = b; k & 1; k >>= 1) v = op.combine(stack[--top], v);
+    stack[top++] = v;
   }
+  acc_t r = stack[--top];
+  while (top > 0) r = op.combine(stack[--top], r);
+  return r;
+}
+
+template <typename Op>
+typename Op::acc_t contiguous_reduce(const Op& op, const typename Op::in_t* p, std::int64_t n) {
+  if constexpr (requires { op.row(p, n); }) return op.row(p, n);
+  else return pairwise_reduce(op, p, n);
 }
 
 // acc folded with n elements at p (byte stride s), positions pos, pos+1, ...
