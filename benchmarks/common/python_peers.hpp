@@ -3,7 +3,7 @@
 // C++ measurements, and reads its tab-separated protocol (see benchmarks/peers/cases.md):
 //   VERSION <library> <version> | RESULT <case> <seconds> | UNSUPPORTED <case> <why> | MISSING <library> <why>
 // The interpreter comes from $TAPEFLOW_PYTORCH_PYTHON / $TAPEFLOW_TENSORFLOW_PYTHON, defaulting
-// to where benchmarks/install_peers.sh puts the libraries. Its stderr goes to
+// to where benchmarks/install_peers.sh puts the libraries (TensorFlow: $TAPEFLOW_PEERS_DIR/tf). Its stderr goes to
 // $TMPDIR/tapeflow-peers.log so the tables stay readable.
 #include <cstdio>
 #include <cstdlib>
@@ -21,10 +21,11 @@ struct PythonPeer {
   const char* script;          // under TAPEFLOW_BENCH_PEERS_DIR
   const char* interpreter_env;
   const char* default_interpreter;
+  const char* venv_python;     // under $TAPEFLOW_PEERS_DIR, when that is set; null: not in the venv
 };
-inline constexpr PythonPeer kPyTorch{"PyTorch", "pytorch_peer.py", "TAPEFLOW_PYTORCH_PYTHON", "/usr/bin/python3"};
+inline constexpr PythonPeer kPyTorch{"PyTorch", "pytorch_peer.py", "TAPEFLOW_PYTORCH_PYTHON", "/usr/bin/python3", nullptr};
 inline constexpr PythonPeer kTensorFlow{"TensorFlow", "tensorflow_peer.py", "TAPEFLOW_TENSORFLOW_PYTHON",
-                                        "/opt/tapeflow-peers/tf/bin/python"};
+                                        "/opt/tapeflow-peers/tf/bin/python", "tf/bin/python"};
 
 struct PeerRun {
   std::string library{};
@@ -55,7 +56,10 @@ inline PeerRun run_python_peer(const PythonPeer& peer, bool wanted, const std::s
     return run;
   }
   const char* env = std::getenv(peer.interpreter_env);
-  const std::string python = env != nullptr && *env != '\0' ? env : peer.default_interpreter;
+  std::string python = env != nullptr && *env != '\0' ? env : peer.default_interpreter;
+  const char* peers_dir = std::getenv("TAPEFLOW_PEERS_DIR");  // where install_peers.sh put the venv
+  if ((env == nullptr || *env == '\0') && peers_dir != nullptr && *peers_dir != '\0' && peer.venv_python != nullptr)
+    python = std::string(peers_dir) + "/" + peer.venv_python;
   if (access(python.c_str(), X_OK) != 0) {
     std::fprintf(stderr, "note: %s peer missing: no interpreter %s (set %s or run benchmarks/install_peers.sh)\n",
                  peer.library, python.c_str(), peer.interpreter_env);

@@ -4,13 +4,13 @@
 # the MISSING path (the interpreter run with -S, i.e. without its site-packages).
 # Exit 0: all good; 1: a protocol violation; 77 (skip): neither PyTorch nor TensorFlow importable.
 #   benchmarks/peers/check_peers.sh [--full]
-# Interpreters: PYTORCH_PYTHON (default /usr/bin/python3),
-#               TENSORFLOW_PYTHON (default ${TAPEFLOW_PEERS_DIR:-/opt/tapeflow-peers}/tf/bin/python).
+# Interpreters: TAPEFLOW_PYTORCH_PYTHON (default /usr/bin/python3),
+#               TAPEFLOW_TENSORFLOW_PYTHON (default ${TAPEFLOW_PEERS_DIR:-/opt/tapeflow-peers}/tf/bin/python).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-pytorch_python="${PYTORCH_PYTHON:-/usr/bin/python3}"
-tensorflow_python="${TENSORFLOW_PYTHON:-${TAPEFLOW_PEERS_DIR:-/opt/tapeflow-peers}/tf/bin/python}"
+pytorch_python="${TAPEFLOW_PYTORCH_PYTHON:-/usr/bin/python3}"
+tensorflow_python="${TAPEFLOW_TENSORFLOW_PYTHON:-${TAPEFLOW_PEERS_DIR:-/opt/tapeflow-peers}/tf/bin/python}"
 full=0
 [[ "${1:-}" == "--full" ]] && full=1
 
