@@ -181,7 +181,7 @@ std::vector<Tensor> run_backward(const BackwardRequest& req) {
   // What is left: gradients of leaves (and of tensors whose producer lies outside the walk).
   for (auto& [impl, p] : pending) {
     const bool leaf = !impl->autograd || !impl->autograd->is_output;
-    Tensor g = leaf ? apply_hooks(*impl, p.grad) : p.grad;
+    Tensor g = leaf ? apply_hooks(*impl, std::move(p.grad)) : std::move(p.grad);  // moved: a sole owner is kept, not copied
     if (capture(impl, g)) continue;
     if (!leaf) {
       auto e = impl->autograd->grad_fn.lock();
