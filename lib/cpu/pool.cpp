@@ -32,29 +32,62 @@ Window dilated_window(std::int64_t start, std::int64_t k, std::int64_t d, std::i
 
 }  // namespace
 
+// Takes tap i with value v when it beats the best so far; as PyTorch, a NaN wins (the last
+// NaN's index). Written without branches: which tap wins is data-dependent and unpredictable.
+template <typename T>
+inline void take_max(T v, std::int64_t i, T& best, std::int64_t& best_i) {
+  const bool take = (v > best) | (v != v);
+  best = take ? v : best;
+  best_i = take ? i : best_i;
+}
+
 void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::int64_t planes, const PoolGeom& g) {
   dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() {
     const T* in = x.data_ptr<T>();
     T* o = out.data_ptr<T>();
     std::int64_t* idx = indices.defined() ? indices.data_ptr<std::int64_t>() : nullptr;
+    // No padding, no dilation and no ceil-mode overhang (the usual case): every window lies
+    // inside the input, so nothing needs clipping.
+    const bool interior = g.pH == 0 && g.pW == 0 && g.dH == 1 && g.dW == 1 && (g.Ho - 1) * g.sH + g.kH <= g.H &&
+                          (g.Wo - 1) * g.sW + g.kW <= g.W;
     for_each_output_row(planes, g.Ho, g.Wo * g.kH * g.kW, [&](std::int64_t p, std::int64_t oh) {
       const T* plane = in + p * g.H * g.W;
       const std::int64_t row = (p * g.Ho + oh) * g.Wo;
       const Window hw = dilated_window(oh * g.sH - g.pH, g.kH, g.dH, g.H);
       for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
-        const Window ww = dilated_window(ow * g.sW - g.pW, g.kW, g.dW, g.W);
         T best = -std::numeric_limits<T>::infinity();
-        std::int64_t best_i = hw.begin * g.W + ww.begin;
-        for (std::int64_t h = hw.begin; h < hw.end; h += g.dH)
-          for (std::int64_t w = ww.begin; w < ww.end; w += g.dW) {
-            const T v = plane[h * g.W + w];
-            if (v > best || std::isnan(v)) {  // as PyTorch: a NaN wins (the last NaN's index)
-              best = v;
-              best_i = h * g.W + w;
-            }
-          }
+        std::int64_t best_i;
+        if (interior) {
+          const std::int64_t corner = hw.begin * g.W + ow * g.sW;
+          best_i = corner;
+          for (std::int64_t kh = 0; kh < g.kH; ++kh)
+            for (std::int64_t kw = 0, i = corner + kh * g.W; kw < g.kW; ++kw, ++i) take_max(plane[i], i, best, best_i);
+        } else {
+          const Window ww = dilated_window(ow * g.sW - g.pW, g.kW, g.dW, g.W);
+          best_i = hw.begin * g.W + ww.begin;
+          for (std::int64_t h = hw.begin; h < hw.end; h += g.dH)
+            for (std::int64_t w = ww.begin; w < ww.end; w += g.dW) take_max(plane[h * g.W + w], h * g.W + w, best, best_i);
+        }
         o[row + ow] = best;
         if (idx) idx[row + ow] = best_i;
+      }
+    });
+  });
+}
+
+void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& indices, std::int64_t planes) {
+  dispatch_floating(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
+    const std::int64_t in_plane = grad_input.size(-2) * grad_input.size(-1), out_plane = grad.size(-2) * grad.size(-1);
+    const T* go = grad.data_ptr<T>();
+    const std::int64_t* idx = indices.data_ptr<std::int64_t>();
+    T* gi = grad_input.data_ptr<T>();
+    // Windows may overlap, so a task owns whole planes.
+    const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / std::max<std::int64_t>(1, in_plane + out_plane));
+    detail::parallel_for(0, planes, grain, [&](std::int64_t b, std::int64_t e) {
+      std::fill(gi + b * in_plane, gi + e * in_plane, T(0));
+      for (std::int64_t p = b; p < e; ++p) {
+        T* plane = gi + p * in_plane;
+        for (std::int64_t j = p * out_plane, end = j + out_plane; j < end; ++j) plane[idx[j]] += go[j];
       }
     });
   });
