@@ -178,10 +178,15 @@ std::vector<Tensor> run_backward(const BackwardRequest& req) {
     if (!req.retain_graph) e->release();
   }
 
+  // The last entry's gradients may share memory with a leaf's (a view of them): release them so
+  // that a sole owner is moved into .grad() below instead of copied.
+  grad_outputs.clear();
+  outputs.clear();
+
   // What is left: gradients of leaves (and of tensors whose producer lies outside the walk).
   for (auto& [impl, p] : pending) {
     const bool leaf = !impl->autograd || !impl->autograd->is_output;
-    Tensor g = leaf ? apply_hooks(*impl, p.grad) : p.grad;
+    Tensor g = leaf ? apply_hooks(*impl, std::move(p.grad)) : std::move(p.grad);  // moved: a sole owner is kept, not copied
     if (capture(impl, g)) continue;
     if (!leaf) {
       auto e = impl->autograd->grad_fn.lock();

@@ -51,6 +51,20 @@ void for_each_col_segment(const ConvGeom& g, std::int64_t oh0, std::int64_t oh1,
     }
 }
 
+// d[0, n) = s[0, n) for the short runs of im2col (one output row, often under 32 elements),
+// where a memcpy call per run costs more than the copy: fixed-size chunks (inlined moves), the
+// last one overlapping the previous when n is not a multiple of the chunk.
+template <typename T>
+inline void copy_run(T* d, const T* s, std::int64_t n) {
+  constexpr std::int64_t kChunk = 32 / sizeof(T);
+  if (n < kChunk) {
+    for (std::int64_t i = 0; i < n; ++i) d[i] = s[i];
+    return;
+  }
+  for (std::int64_t i = 0; i + kChunk < n; i += kChunk) std::memcpy(d + i, s + i, sizeof(T) * kChunk);
+  std::memcpy(d + n - kChunk, s + n - kChunk, sizeof(T) * kChunk);
+}
+
 template <typename T>
 void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t oh1, T* col) {
   for_each_col_segment(g, oh0, oh1, [&](std::int64_t seg, std::int64_t src, bool inside, Range wr) {
@@ -61,7 +75,7 @@ void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t 
     }
     std::fill(d, d + wr.lo, T(0));
     // im[src + ow * sW] is the input of output column ow.
-    if (g.sW == 1) std::memcpy(d + wr.lo, im + (src + wr.lo), static_cast<std::size_t>(wr.hi - wr.lo) * sizeof(T));
+    if (g.sW == 1) copy_run(d + wr.lo, im + (src + wr.lo), wr.hi - wr.lo);
     else
       for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] = im[src + ow * g.sW];
     std::fill(d + wr.hi, d + g.Wo, T(0));

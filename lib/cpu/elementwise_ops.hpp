@@ -36,7 +36,7 @@ using VecOps = TypeList<
     Neg, Abs, Sign, Square, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Silu, Gelu,
     GeluTanh, Floor, Ceil, Round, LeakyRelu<T>, Elu<T>, Softplus<T>, Clamp<T>,
     // binary
-    Add, Sub, Mul, Div, AddScaled<T>, Pow, Maximum, Minimum,
+    Add, Sub, Mul, Div, AddScaled<T>, Pow, Maximum, Minimum, ReluBackward,
     // tensor-scalar
     BindSecond<Add, T>, BindSecond<Sub, T>, BindSecond<Mul, T>, BindSecond<Div, T>, BindSecond<Pow, T>,
     BindSecond<Maximum, T>, BindSecond<Minimum, T>, BindFirst<Sub, T>, BindFirst<Div, T>, BindFirst<Pow, T>>;

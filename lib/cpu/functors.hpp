@@ -206,6 +206,10 @@ struct Maximum {  // NaN propagates
     return select(a != a, a, select(b != b, b, select(a > b, a, b)));
   }
 };
+// relu's gradient: g where relu's output y is positive, else 0 (one pass, no bool mask).
+struct ReluBackward {
+  template <class V> V operator()(V g, V y) const { return select(y > splat<V>(0), g, splat<V>(0)); }
+};
 struct Minimum {
   template <class V> V operator()(V a, V b) const {
     return select(a != a, a, select(b != b, b, select(a < b, a, b)));

@@ -3,8 +3,11 @@
 #include "cpu/pool.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/parallel.hpp"
 
@@ -32,29 +35,91 @@ Window dilated_window(std::int64_t start, std::int64_t k, std::int64_t d, std::i
 
 }  // namespace
 
+// c ? a : b through bit masks: compilers turn a plain ?: on floats into a branch, which
+// mispredicts half the time when the condition is random (as which tap of a window wins).
+template <typename T>
+inline T pick(bool c, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const U m = U(0) - static_cast<U>(c);
+  return std::bit_cast<T>((std::bit_cast<U>(a) & m) | (std::bit_cast<U>(b) & ~m));
+}
+
+// Takes tap i with value v when it beats the best so far; as PyTorch, a NaN wins (the last
+// NaN's index).
+template <typename T>
+inline void take_max(T v, std::int64_t i, T& best, std::int64_t& best_i) {
+  const bool take = (v > best) | (v != v);
+  best = pick(take, v, best);
+  best_i = pick(take, i, best_i);
+}
+
+// Outputs [ow0, ow0 + n) of output row oh when all their windows lie inside the plane. Taps
+// are the outer loop and outputs the inner one, so that the windows' chains of selects are
+// independent of one another.
+constexpr std::int64_t kPoolChunk = 64;
+template <typename T>
+void max_interior(const T* plane, const PoolGeom& g, std::int64_t oh, std::int64_t ow0, std::int64_t n, T* out,
+                  std::int64_t* arg) {
+  T best[kPoolChunk];
+  std::int64_t best_i[kPoolChunk];
+  const std::int64_t corner = oh * g.sH * g.W + ow0 * g.sW;
+  for (std::int64_t j = 0; j < n; ++j) {
+    best[j] = -std::numeric_limits<T>::infinity();
+    best_i[j] = corner + j * g.sW;
+  }
+  for (std::int64_t kh = 0; kh < g.kH; ++kh)
+    for (std::int64_t kw = 0; kw < g.kW; ++kw) {
+      const std::int64_t tap = corner + kh * g.W + kw;
+      for (std::int64_t j = 0; j < n; ++j) take_max(plane[tap + j * g.sW], tap + j * g.sW, best[j], best_i[j]);
+    }
+  std::copy(best, best + n, out);
+  if (arg) std::copy(best_i, best_i + n, arg);
+}
+
 void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::int64_t planes, const PoolGeom& g) {
   dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() {
     const T* in = x.data_ptr<T>();
     T* o = out.data_ptr<T>();
     std::int64_t* idx = indices.defined() ? indices.data_ptr<std::int64_t>() : nullptr;
+    // No padding, no dilation and no ceil-mode overhang (the usual case): every window lies
+    // inside the input, so nothing needs clipping.
+    const bool interior = g.pH == 0 && g.pW == 0 && g.dH == 1 && g.dW == 1 && (g.Ho - 1) * g.sH + g.kH <= g.H &&
+                          (g.Wo - 1) * g.sW + g.kW <= g.W;
     for_each_output_row(planes, g.Ho, g.Wo * g.kH * g.kW, [&](std::int64_t p, std::int64_t oh) {
       const T* plane = in + p * g.H * g.W;
       const std::int64_t row = (p * g.Ho + oh) * g.Wo;
+      if (interior) {
+        for (std::int64_t ow = 0; ow < g.Wo; ow += kPoolChunk)
+          max_interior(plane, g, oh, ow, std::min(kPoolChunk, g.Wo - ow), o + row + ow, idx ? idx + row + ow : nullptr);
+        return;
+      }
       const Window hw = dilated_window(oh * g.sH - g.pH, g.kH, g.dH, g.H);
       for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
         const Window ww = dilated_window(ow * g.sW - g.pW, g.kW, g.dW, g.W);
         T best = -std::numeric_limits<T>::infinity();
         std::int64_t best_i = hw.begin * g.W + ww.begin;
         for (std::int64_t h = hw.begin; h < hw.end; h += g.dH)
-          for (std::int64_t w = ww.begin; w < ww.end; w += g.dW) {
-            const T v = plane[h * g.W + w];
-            if (v > best || std::isnan(v)) {  // as PyTorch: a NaN wins (the last NaN's index)
-              best = v;
-              best_i = h * g.W + w;
-            }
-          }
+          for (std::int64_t w = ww.begin; w < ww.end; w += g.dW) take_max(plane[h * g.W + w], h * g.W + w, best, best_i);
         o[row + ow] = best;
         if (idx) idx[row + ow] = best_i;
+      }
+    });
+  });
+}
+
+void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& indices, std::int64_t planes) {
+  dispatch_floating(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
+    const std::int64_t in_plane = grad_input.size(-2) * grad_input.size(-1), out_plane = grad.size(-2) * grad.size(-1);
+    const T* go = grad.data_ptr<T>();
+    const std::int64_t* idx = indices.data_ptr<std::int64_t>();
+    T* gi = grad_input.data_ptr<T>();
+    // Windows may overlap, so a task owns whole planes.
+    const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / std::max<std::int64_t>(1, in_plane + out_plane));
+    detail::parallel_for(0, planes, grain, [&](std::int64_t b, std::int64_t e) {
+      std::fill(gi + b * in_plane, gi + e * in_plane, T(0));
+      for (std::int64_t p = b; p < e; ++p) {
+        T* plane = gi + p * in_plane;
+        for (std::int64_t j = p * out_plane, end = j + out_plane; j < end; ++j) plane[idx[j]] += go[j];
       }
     });
   });

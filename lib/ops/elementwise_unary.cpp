@@ -10,8 +10,8 @@ using ew::Types;
 
 const bool kRegistered = autograd::register_ops(
     {"neg", "abs", "sign", "square", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh",
-     "sigmoid", "relu", "leaky_relu", "elu", "gelu", "gelu_backward", "silu", "softplus", "floor", "ceil", "round",
-     "clamp", "clamp_", "relu_", "neg_", "exp_", "sqrt_"});
+     "sigmoid", "relu", "relu_backward", "leaky_relu", "elu", "gelu", "gelu_backward", "silu", "softplus", "floor",
+     "ceil", "round", "clamp", "clamp_", "relu_", "neg_", "exp_", "sqrt_"});
 
 // A floating function: integer and bool inputs give float32.
 template <class F>
@@ -86,7 +86,20 @@ Tensor recorded(const char* name, const Tensor& x, Tensor out, Saves s, F f) {
 
 // Ops whose gradient is zero almost everywhere (floor, sign...): PyTorch records zeros.
 Tensor zero_grad(const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); }
-Tensor pass_where_positive(const Tensor& g, const Tensor&, const Tensor& y) { return where(y > 0, g, Scalar(0)); }
+
+// relu's backward g * (y > 0) as one fused, vectorised op of its own. It is linear in g with the
+// same mask, and its derivative in y is zero almost everywhere (no gradient, as PyTorch).
+Tensor relu_backward(const Tensor& g, const Tensor& y) {
+  const Shape shape = ew::check_binary("relu_backward", g, y);
+  Tensor out = detail::make_tensor(shape, g.dtype(), g.device());
+  ew::run_binary<Types::Floating>("relu_backward", out, g, y, g.dtype(), []<typename T>() { return cpu::ReluBackward{}; });
+  if (autograd::should_record(g, y))
+    autograd::record("relu_backward", {g, y}, {out}, [y](const autograd::BackwardArgs& a) {
+      return autograd::Grads{a.needs(0) ? relu_backward(a.grad(), y) : Tensor(), Tensor()};
+    }, /*saved=*/{y});
+  return out;
+}
+Tensor pass_where_positive(const Tensor& g, const Tensor&, const Tensor& y) { return relu_backward(g, y); }
 
 // Exact gelu's derivative Phi(x) + x phi(x) needs erf, which no public op offers, so it is an
 // op of its own; its derivative phi(x) (2 - x^2) is written with public ops.

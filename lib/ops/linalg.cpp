@@ -42,6 +42,18 @@ Tensor untracked(F&& f) {
   return f();
 }
 
+// Gradients of the two operands of a 2-D product a @ b with upstream g, each computed in its
+// operand's layout: a column-major operand (a transposed view, such as Linear's weight.t()) gets
+// the transpose of a row-major product, (g^T a)^T instead of a^T g. The same numbers, but the
+// gradient that flows back through the transpose is contiguous, so it lands in .grad() uncopied.
+bool column_major(const Tensor& t) { return t.stride(-2) == 1 && t.stride(-1) != 1 && t.size(-2) > 1; }
+Tensor mm_grad_a(const Tensor& g, const Tensor& a, const Tensor& b) {
+  return column_major(a) ? mT(tapeflow::mm(b, mT(g))) : tapeflow::mm(g, mT(b));
+}
+Tensor mm_grad_b(const Tensor& g, const Tensor& a, const Tensor& b) {
+  return column_major(b) ? mT(tapeflow::mm(mT(g), a)) : tapeflow::mm(mT(a), g);
+}
+
 // Scales a gradient by a Scalar factor, skipping the multiply for 1.
 Tensor scaled(const Tensor& g, Scalar s) { return s.to_double() == 1.0 ? g : g * s; }
 
@@ -158,6 +170,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   });
   if (records(out, a, b))
     autograd::record("matmul", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
+      if (a.dim() == 2 && b.dim() == 2)
+        return autograd::Grads{g.needs(0) ? mm_grad_a(g.grad(), a, b) : Tensor(),
+                               g.needs(1) ? mm_grad_b(g.grad(), a, b) : Tensor()};
       // Redo the 1-D promotions on the gradient and the operands, and undo them on the results;
       // broadcast batch dims are summed by the engine (sum_to).
       const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
@@ -192,8 +207,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   Tensor out = batched_product("mm", a, b, a, b);
   if (records(out, a, b))
     autograd::record("mm", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
-      return autograd::Grads{g.needs(0) ? tapeflow::mm(g.grad(), mT(b)) : Tensor(),
-                             g.needs(1) ? tapeflow::mm(mT(a), g.grad()) : Tensor()};
+      return autograd::Grads{g.needs(0) ? mm_grad_a(g.grad(), a, b) : Tensor(),
+                             g.needs(1) ? mm_grad_b(g.grad(), a, b) : Tensor()};
     }, /*saved=*/{a, b});
   return out;
 }
@@ -265,8 +280,8 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, Scalar beta, 
       // The bias gradient keeps the product's shape: the engine sums it down to the bias's.
       Tensor gbias;
       if (g.needs(0)) gbias = use_bias ? scaled(g.grad(), beta) : zeros(bias_shape, TensorOptions(g.grad().dtype()).device(g.grad().device()));
-      return autograd::Grads{gbias, g.needs(1) ? scaled(tapeflow::mm(g.grad(), mT(b)), alpha) : Tensor(),
-                             g.needs(2) ? scaled(tapeflow::mm(mT(a), g.grad()), alpha) : Tensor()};
+      return autograd::Grads{gbias, g.needs(1) ? scaled(mm_grad_a(g.grad(), a, b), alpha) : Tensor(),
+                             g.needs(2) ? scaled(mm_grad_b(g.grad(), a, b), alpha) : Tensor()};
     }, /*saved=*/{a, b});
   return out;
 }

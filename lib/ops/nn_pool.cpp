@@ -1,12 +1,11 @@
 // 2-D pooling ops: option checks and output sizes as PyTorch computes them, and their backward.
-// max_pool2d's gradient is a scatter_add of the gradient to the argmax of each window (its own
-// gradient is then a gather: any order works). The averages' gradients are recorded ops of their
+// max_pool2d's gradient, max_pool2d_backward, adds the gradient at the argmax of each window (its
+// own gradient is then a gather: any order works). The averages' gradients are recorded ops of their
 // own, avg_pool2d_backward and adaptive_avg_pool2d_backward, whose backward is the forward
 // average again (the two are adjoint linear maps).
 #include "autograd/tape.hpp"
 #include "cpu/pool.hpp"
 #include "ops/nn_common.hpp"
-#include "tapeflow/creation.hpp"
 #include "tapeflow/ops/index.hpp"
 #include "tapeflow/ops/nn.hpp"
 
@@ -14,7 +13,8 @@ namespace tapeflow {
 namespace {
 
 const bool kRegistered = autograd::register_ops(
-    {"max_pool2d", "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward"});
+    {"max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d",
+     "adaptive_avg_pool2d_backward"});
 
 // Input (C, H, W) or (N, C, H, W), floating, with non-empty planes.
 void check_pool_input(const char* op, const Tensor& x) {
@@ -63,14 +63,18 @@ cpu::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size
   return g;
 }
 
-// Gradient of max pooling: g added at each output's argmax, in planes flattened to H * W.
+// Gradient of max pooling: g added at each output's argmax, a recorded op of its own whose
+// backward is its adjoint, a gather of the upstream gradient at the argmax (any order works).
 Tensor max_pool_backward(const Tensor& g, const Tensor& indices, const Shape& in_shape) {
-  const std::int64_t nd = static_cast<std::int64_t>(in_shape.size());
-  Shape flat = in_shape;
-  flat.erase(flat.size() - 1);
-  flat.back() = in_shape[in_shape.size() - 2] * in_shape.back();
-  const Tensor base = zeros(flat, TensorOptions(g.dtype()).device(g.device()));
-  return scatter_add(base, nd - 2, indices.flatten(nd - 2), g.flatten(nd - 2)).reshape(in_shape);
+  Tensor out = detail::make_tensor(in_shape, g.dtype(), g.device());
+  if (out.numel() > 0) cpu::max_pool2d_backward(out, g.contiguous(), indices, planes_of(out));
+  if (autograd::should_record(g))
+    autograd::record("max_pool2d_backward", {g}, {out}, [indices](const autograd::BackwardArgs& a) {
+      const std::int64_t nd = indices.dim();
+      const Tensor u = a.grad().flatten(nd - 2);
+      return autograd::Grads{gather(u, nd - 2, indices.flatten(nd - 2)).reshape(indices.shape())};
+    });
+  return out;
 }
 
 void record_max_pool(const Tensor& input, const Tensor& out, const Tensor& indices) {

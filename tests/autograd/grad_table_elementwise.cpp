@@ -72,6 +72,13 @@ Tensor gelu_grad_graph(const Tensor& x0) {
   return grad({gelu(x).sum()}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
 }
 
+// relu's gradient for an upstream gradient g, as a graph: linear in g, flat in x.
+Tensor relu_grad_graph(const Tensor& g, const Tensor& x0) {
+  EnableGradGuard on;
+  Tensor x = x0.requires_grad() ? x0 : x0.detach().requires_grad_(true);
+  return grad({relu(x)}, {x}, {g}, std::nullopt, /*create_graph=*/true)[0];
+}
+
 std::vector<GradCase> all_rows() {
   std::vector<GradCase> rows;
   auto put = [&rows](std::vector<GradCase> r) { rows.insert(rows.end(), r.begin(), r.end()); };
@@ -132,6 +139,12 @@ std::vector<GradCase> all_rows() {
   put(unary_rows("gelu", [](const Tensor& x) { return gelu(x); }));
   put(unary_rows("gelu", [](const Tensor& x) { return gelu(x, /*tanh_approximation=*/true); }));
   put(unary_rows("gelu_backward", gelu_grad_graph));
+  rows.push_back({"relu_backward", "upstream gradient and relu's input both tracked",
+                  [] { return Inputs{leaf(randn64({3, 4})), leaf(randn64({3, 4}))}; },
+                  [](const Inputs& x) { return relu_grad_graph(x[0], x[1]); }, true});
+  rows.push_back({"relu_backward", "transposed upstream gradient",
+                  [] { return Inputs{transposed(3, 4), leaf(randn64({3, 4}))}; },
+                  [](const Inputs& x) { return relu_grad_graph(x[0], x[1]); }, true});
   put(unary_rows("silu", [](const Tensor& x) { return silu(x); }));
   put(unary_rows("softplus", [](const Tensor& x) { return softplus(x); }));
   put(unary_rows("softplus", [](const Tensor& x) { return softplus(x, 2.0, 1.0); }));  // linear above x = 0.5

@@ -104,6 +104,25 @@ GradCase pool_backward_row(const char* op, const char* label, Shape s, std::func
           [s, fn](const Inputs& in) { return vjp(s, fn, in[0]); }, true};
 }
 
+// max pooling's gradient at a fixed random input x (no ties), as a function of the output grad.
+GradCase max_pool_backward_row(const char* label, Shape s, std::function<Tensor(const Tensor&)> fn) {
+  return {"max_pool2d_backward", label,
+          [s, fn] {
+            Tensor x = randn64(s), out;
+            {
+              NoGradGuard off;
+              out = fn(x);
+            }
+            return Inputs{x, leaf(randn64(out.shape()))};
+          },
+          [fn](const Inputs& in) {
+            EnableGradGuard on;
+            Tensor x = in[0].detach().requires_grad_(true);
+            return grad({fn(x)}, {x}, {in[1]}, std::nullopt, /*create_graph=*/true)[0];
+          },
+          true};
+}
+
 Tensor dropout_fixed(const Tensor& x, double p) {
   manual_seed(7);  // the same mask at every evaluation
   return dropout(x, p, true);
@@ -173,6 +192,12 @@ const RegisterGradCases rows({
              [](const Tensor& x) { return max_pool2d(x, {2}); }),
     pool_row("max_pool2d", "max_pool2d_with_indices values", [] { return randn64({2, 2, 5, 5}); },
              [](const Tensor& x) { return max_pool2d_with_indices(x, {3}, {2}, {1}).first; }),
+
+    max_pool_backward_row("2x2", {2, 3, 4, 6}, [](const Tensor& x) { return max_pool2d(x, {2}); }),
+    max_pool_backward_row("3x3, stride 1 (overlapping windows share an argmax)", {1, 2, 5, 5},
+                          [](const Tensor& x) { return max_pool2d(x, {3}, {1}); }),
+    max_pool_backward_row("3x3, stride 2, padding 1", {1, 2, 7, 6},
+                          [](const Tensor& x) { return max_pool2d(x, {3}, {2}, {1}); }),
 
     // ---- average pooling ----
     pool_row("avg_pool2d", "2x2", [] { return randn64({2, 3, 4, 6}); },

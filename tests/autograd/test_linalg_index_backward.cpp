@@ -246,6 +246,34 @@ TEST_CASE("matmul backward reads transposed operands without copying them") {
   require_close(values(a.grad()), dA, 1e-10);
 }
 
+TEST_CASE("a transposed operand's gradient comes back in its layout: Linear's weight gets a contiguous .grad()") {
+  // y = x W^T + b (nn::Linear's addmm), L = sum(G * y): dW = G^T x (out x in), dx = G W.
+  constexpr int N = 4, I = 3, O = 5;
+  Tensor x = leaf64({N, I}, 40), w = leaf64({O, I}, 41), b = leaf64({O}, 42), v = leaf64({O, I}, 43);
+  const Tensor G = seeded_randn({N, O}, 44);
+  // What reaches the leaves is already contiguous (else accumulating it would cost a copy).
+  bool all_contiguous = true;
+  for (const Tensor& p : {w, v}) p.register_hook([&](const Tensor& g) { all_contiguous = all_contiguous && g.is_contiguous(); });
+  addmm(b, x, w.t()).backward(G);
+  mm(x, v.t()).backward(G);
+  matmul(x.t().t(), v.t()).backward(G);  // matmul of 2-D operands too (v accumulates twice)
+  const auto dW = ref_mm(values(G), values(x), O, N, I, /*ta=*/true);
+  const auto dX = ref_mm(values(G), values(w), N, O, I);
+  REQUIRE(all_contiguous);
+  for (const Tensor& p : {w, v}) {
+    REQUIRE(p.grad().is_contiguous());
+    REQUIRE(p.grad().shape() == Shape{O, I});
+  }
+  require_close(values(w.grad()), dW);
+  std::vector<double> dV = dW;
+  for (double& e : dV) e *= 2;
+  require_close(values(v.grad()), dV);
+  std::vector<double> dx = dX;
+  const auto dXv = ref_mm(values(G), values(v), N, O, I);
+  for (std::size_t i = 0; i < dx.size(); ++i) dx[i] += 2 * dXv[i];
+  require_close(values(x.grad()), dx);
+}
+
 TEST_CASE("index ops accumulate gradients at duplicate indices") {
   SECTION("index_select") {
     Tensor x = leaf64({4, 2}, 40);
