@@ -4,6 +4,7 @@
 // own -m flags. Everything here is in an anonymous namespace or templated on the xsimd arch, so
 // no code compiled for one instruction set can stand in for another's at link time; the tails
 // go through padded batches for the same reason (no scalar instantiation of a functor here).
+#include <cstdint>
 #include <utility>
 
 // xsimd's trigonometric range reduction has two plain (non-template) inline functions; give them
@@ -24,8 +25,40 @@
 namespace tapeflow::cpu {
 namespace {
 
+// Outputs at least this big per call skip the cache (non-temporal stores): they could not stay
+// in it anyway, and a normal store first reads each destination line (a fresh binary op then
+// moves 4 streams instead of 3). Smaller outputs stay cached for the op that reads them next.
+inline constexpr std::int64_t kStreamMinBytes = std::int64_t{16} << 20;
+
+// Non-temporal store of b to p, which is aligned to the batch's size.
+template <class Arch, class T>
+void store_stream(T* p, const xsimd::batch<T, Arch>& b) {
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+    if constexpr (std::is_same_v<T, float>) _mm512_stream_ps(p, b);
+    else _mm512_stream_pd(p, b);
+  } else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+    if constexpr (std::is_same_v<T, float>) _mm256_stream_ps(p, b);
+    else _mm256_stream_pd(p, b);
+  } else {
+    if constexpr (std::is_same_v<T, float>) _mm_stream_ps(p, b);
+    else _mm_stream_pd(p, b);
+  }
+}
+
+// out[i, i + rest) for rest < W, through zero-padded batches (no scalar instantiation of f).
+template <class Arch, class F, class T, std::size_t N, std::size_t... I>
+void contig_partial(const F& f, T* out, const T* const (&in)[N], std::int64_t i, std::int64_t rest,
+                    std::index_sequence<I...>) {
+  using B = xsimd::batch<T, Arch>;
+  alignas(64) T buf[N + 1][B::size] = {};
+  for (std::size_t k = 0; k < N; ++k)
+    for (std::int64_t j = 0; j < rest; ++j) buf[k][j] = in[k][i + j];
+  f(B::load_aligned(buf[I])...).store_aligned(buf[N]);
+  for (std::int64_t j = 0; j < rest; ++j) out[i + j] = buf[N][j];
+}
+
 template <class Arch, class F, class T, std::size_t... I>
-void contig_simd(const void* fp, void* outp, const void* const* inp, std::int64_t n, std::index_sequence<I...>) {
+void contig_simd(const void* fp, void* outp, const void* const* inp, std::int64_t n, std::index_sequence<I...> seq) {
   using B = xsimd::batch<T, Arch>;
   constexpr std::size_t N = sizeof...(I);
   constexpr std::int64_t W = static_cast<std::int64_t>(B::size);
@@ -33,21 +66,30 @@ void contig_simd(const void* fp, void* outp, const void* const* inp, std::int64_
   T* out = static_cast<T*>(outp);
   const T* in[N] = {static_cast<const T*>(inp[I])...};
   std::int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {  // two batches per step hide the latency of math functions
-    const B r0 = f(B::load_unaligned(in[I] + i)...);
-    const B r1 = f(B::load_unaligned(in[I] + i + W)...);
-    r0.store_unaligned(out + i);
-    r1.store_unaligned(out + i + W);
+  const auto address = reinterpret_cast<std::uintptr_t>(out);
+  const bool stream = n * static_cast<std::int64_t>(sizeof(T)) >= kStreamMinBytes && address % sizeof(T) == 0 &&
+                      ((in[I] != out) && ...);  // in place: the lines are in cache already
+  if (stream) {
+    constexpr std::uintptr_t kAlign = sizeof(B);
+    const std::int64_t head = static_cast<std::int64_t>((kAlign - address % kAlign) % kAlign / sizeof(T));
+    if (head > 0) contig_partial<Arch>(f, out, in, 0, head, seq);
+    for (i = head; i + 2 * W <= n; i += 2 * W) {
+      const B r0 = f(B::load_unaligned(in[I] + i)...);
+      const B r1 = f(B::load_unaligned(in[I] + i + W)...);
+      store_stream<Arch>(out + i, r0);
+      store_stream<Arch>(out + i + W, r1);
+    }
+    _mm_sfence();  // streamed stores are weakly ordered: publish them before the caller's join
+  } else {
+    for (; i + 2 * W <= n; i += 2 * W) {  // two batches per step hide the latency of math functions
+      const B r0 = f(B::load_unaligned(in[I] + i)...);
+      const B r1 = f(B::load_unaligned(in[I] + i + W)...);
+      r0.store_unaligned(out + i);
+      r1.store_unaligned(out + i + W);
+    }
   }
   for (; i + W <= n; i += W) f(B::load_unaligned(in[I] + i)...).store_unaligned(out + i);
-  if (i < n) {
-    const std::int64_t rest = n - i;
-    alignas(64) T buf[N + 1][W] = {};
-    for (std::size_t k = 0; k < N; ++k)
-      for (std::int64_t j = 0; j < rest; ++j) buf[k][j] = in[k][i + j];
-    f(B::load_aligned(buf[I])...).store_aligned(buf[N]);
-    for (std::int64_t j = 0; j < rest; ++j) out[i + j] = buf[N][j];
-  }
+  if (i < n) contig_partial<Arch>(f, out, in, i, n - i, seq);
 }
 
 template <class Arch, class F, class T, std::size_t N>
@@ -82,23 +124,28 @@ xsimd::batch<double, Arch> load_as_double(const T* p) {
   }
 }
 
-// Four independent accumulators, so the adds' latency does not hold back a memory-speed stream.
+// Eight independent accumulators, so the adds' latency does not hold back a memory-speed stream.
 template <class Arch, class T>
 double contig_sum(const void* vp, std::int64_t n) {
   using D = xsimd::batch<double, Arch>;
   constexpr std::int64_t W = static_cast<std::int64_t>(D::size);
   const T* p = static_cast<const T*>(vp);
-  D a0(0.0), a1(0.0), a2(0.0), a3(0.0);
+  D a0(0.0), a1(0.0), a2(0.0), a3(0.0), a4(0.0), a5(0.0), a6(0.0), a7(0.0);
   std::int64_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
+  for (; i + 8 * W <= n; i += 8 * W) {
     a0 += load_as_double<Arch>(p + i);
     a1 += load_as_double<Arch>(p + i + W);
     a2 += load_as_double<Arch>(p + i + 2 * W);
     a3 += load_as_double<Arch>(p + i + 3 * W);
+    a4 += load_as_double<Arch>(p + i + 4 * W);
+    a5 += load_as_double<Arch>(p + i + 5 * W);
+    a6 += load_as_double<Arch>(p + i + 6 * W);
+    a7 += load_as_double<Arch>(p + i + 7 * W);
   }
+  for (; i + W <= n; i += W) a0 += load_as_double<Arch>(p + i);
   double tail = 0;
   for (; i < n; ++i) tail += static_cast<double>(p[i]);
-  return xsimd::hadd((a0 + a1) + (a2 + a3)) + tail;
+  return xsimd::hadd(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))) + tail;
 }
 
 template <class Arch, class T, class... F>

@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "elementwise_test_util.hpp"
 #include "tapeflow/tapeflow.hpp"
@@ -484,4 +485,31 @@ TEST_CASE("where and masked_fill") {
   Tensor small = b.clone();
   REQUIRE_THROWS_AS(small.masked_fill_(cond, 1), ShapeError);  // mask would grow self
   REQUIRE_THROWS_AS(where(Tensor(), a, b), ValueError);
+}
+
+TEST_CASE("outputs too big for the cache (streamed stores) are exact, aligned or not") {
+  // 16 MiB and more per call goes through non-temporal stores after an unaligned head; check a
+  // fresh output, an out= view starting 1 element into its storage, and the tail.
+  const int threads = get_num_threads();
+  set_num_threads(1);  // one call sees the whole output
+  const std::int64_t n = (std::int64_t{4} << 20) + 37;
+  const Tensor a = randn({n}), b = randn({n});
+  const Tensor fresh = a + b;
+  Tensor storage = empty({n + 1});
+  Tensor shifted = storage.slice(0, 1, n + 1);
+  add_out(shifted, a, b);
+  const Tensor e = exp(a);
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  const float* pf = fresh.data_ptr<float>();
+  const float* ps = shifted.data_ptr<float>();
+  const float* pe = e.data_ptr<float>();
+  std::int64_t wrong = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float sum = pa[i] + pb[i];
+    wrong += (pf[i] != sum) + (ps[i] != sum);
+    wrong += std::fabs(static_cast<double>(pe[i]) - std::exp(static_cast<double>(pa[i]))) > 1e-6 * std::exp(static_cast<double>(pa[i]));
+  }
+  set_num_threads(threads);
+  CHECK(wrong == 0);
 }
