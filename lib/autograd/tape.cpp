@@ -55,9 +55,16 @@ static void check_registered(const char* name) {
     fail<Error>("autograd", "op '", name, "' records on the tape but is not registered with register_ops()");
 }
 
+namespace {
+// The tape itself has a destructor, so it cannot use the fast TLS model; a plain pointer to it can.
+TAPEFLOW_FAST_TLS thread_local Tape* t_tape = nullptr;
+}  // namespace
+
 Tape& tape() {
-  thread_local Tape t;
-  return t;
+  if (Tape* t = t_tape) return *t;
+  thread_local Tape owned;
+  t_tape = &owned;
+  return owned;
 }
 
 std::size_t tape_size() {
@@ -81,7 +88,6 @@ Tensor BackwardArgs::grad(std::size_t i) const {
 void Entry::release() {
   released = true;
   inputs.clear();
-  inputs.shrink_to_fit();
   saved.clear();
   backward = nullptr;
 }
@@ -114,14 +120,12 @@ bool should_record_list(const std::vector<Tensor>& ts) {
   return false;
 }
 
-void record(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs, BackwardFn backward,
-            const std::vector<Tensor>& saved) {
+void record(const char* name, TensorList inputs, TensorList outputs, BackwardFn backward, TensorList saved) {
   check_registered(name);
-  record_custom(name, std::move(inputs), outputs, std::move(backward), saved);
+  record_custom(name, inputs, outputs, std::move(backward), saved);
 }
 
-void record_custom(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs,
-                   BackwardFn backward, const std::vector<Tensor>& saved) {
+void record_custom(const char* name, TensorList inputs, TensorList outputs, BackwardFn backward, TensorList saved) {
   // An in-place op on a view would have to send gradients through to the view's base (PyTorch's
   // CopySlices); that is not implemented, and silently wrong gradients are worse than an error.
   for (const Tensor& out : outputs)
@@ -135,8 +139,11 @@ void record_custom(const char* name, std::vector<Tensor> inputs, const std::vect
   e->name = name;
   e->seq = tp.next_seq++;
   e->input_needs_grad.reserve(inputs.size());
-  for (const Tensor& in : inputs) e->input_needs_grad.push_back(tracked(in));
-  e->inputs.assign(inputs.begin(), inputs.end());
+  e->inputs.reserve(inputs.size());
+  for (const Tensor& in : inputs) {
+    e->input_needs_grad.push_back(tracked(in));
+    e->inputs.push_back(in);
+  }
   e->outputs.reserve(outputs.size());
   e->output_keys.reserve(outputs.size());
   for (const Tensor& out : outputs) {
