@@ -31,20 +31,24 @@ using Grads = std::vector<Tensor>;
 template <typename T>
 using EntryVec = detail::InlineVector<T, 2>;
 
-// The tensors handed to record(): a view of a braced list ({a, b}) or of a vector, so that
-// recording does not build a std::vector per call. Only for parameters: it does not own them.
+// The tensors handed to record(): a view of a braced list ({a, b}) or of a vector. The braced
+// list holds references, so recording neither builds a std::vector nor copies the handles (each
+// copy is an atomic increment and decrement). Only for parameters: it does not own anything (a
+// temporary in the list, such as {out.detach()}, lives until the record() call returns).
 class TensorList {
  public:
+  struct Ref {
+    const Tensor* tensor;
+    Ref(const Tensor& t) : tensor(&t) {}  // NOLINT: implicit, so that {a, b} works
+  };
   TensorList() = default;
-  TensorList(std::initializer_list<Tensor> l) : list_(l) {}          // NOLINT: implicit
-  TensorList(const std::vector<Tensor>& v) : vector_(&v) {}            // NOLINT: implicit
-  const Tensor* begin() const { return vector_ ? vector_->data() : list_.begin(); }
-  const Tensor* end() const { return begin() + size(); }
+  TensorList(std::initializer_list<Ref> l) : list_(l) {}     // NOLINT: implicit
+  TensorList(const std::vector<Tensor>& v) : vector_(&v) {}  // NOLINT: implicit
   std::size_t size() const { return vector_ ? vector_->size() : list_.size(); }
-  const Tensor& operator[](std::size_t i) const { return begin()[i]; }
+  const Tensor& operator[](std::size_t i) const { return vector_ ? (*vector_)[i] : *list_.begin()[i].tensor; }
 
  private:
-  std::initializer_list<Tensor> list_;
+  std::initializer_list<Ref> list_;
   const std::vector<Tensor>* vector_ = nullptr;
 };
 
