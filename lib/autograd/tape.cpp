@@ -137,7 +137,7 @@ void record_custom(const char* name, TensorList inputs, TensorList outputs, Back
   // An in-place op on a view would have to send gradients through to the view's base (PyTorch's
   // CopySlices); that is not implemented, and silently wrong gradients are worse than an error.
   for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].impl()->is_view && is_output(inputs[i]))
+    if (is_output(inputs[i]) && inputs[i].impl()->is_view)  // inputs may be undefined (no bias)
       fail<Error>(name, "in-place modification of a view (shape ", inputs[i].shape(), ") while gradients are being "
                   "recorded is not supported; modify a clone() of the view, or the base tensor");
   Tape& tp = tape();
