@@ -81,7 +81,10 @@ void accumulate_into_leaf(TensorImpl& impl, Tensor g, bool create_graph) {
 
 std::vector<Tensor> run_backward(const BackwardRequest& req) {
   const char* api = req.api;
-  std::unordered_map<TensorImpl*, Pending> pending;
+  // Nodes come from the per-thread small blocks: a tiny backward creates a handful of them.
+  std::unordered_map<TensorImpl*, Pending, std::hash<TensorImpl*>, std::equal_to<TensorImpl*>,
+                     detail::SmallAllocator<std::pair<TensorImpl* const, Pending>>>
+      pending;
   auto add_grad = [&](const Tensor& t, Tensor g) {
     auto [it, inserted] = pending.try_emplace(t.impl(), Pending{t, Tensor()});
     Pending& p = it->second;

@@ -55,9 +55,16 @@ static void check_registered(const char* name) {
     fail<Error>("autograd", "op '", name, "' records on the tape but is not registered with register_ops()");
 }
 
+namespace {
+// The tape itself has a destructor, so it cannot use the fast TLS model; a plain pointer to it can.
+TAPEFLOW_FAST_TLS thread_local Tape* t_tape = nullptr;
+}  // namespace
+
 Tape& tape() {
-  thread_local Tape t;
-  return t;
+  if (Tape* t = t_tape) return *t;
+  thread_local Tape owned;
+  t_tape = &owned;
+  return owned;
 }
 
 std::size_t tape_size() {
@@ -81,7 +88,6 @@ Tensor BackwardArgs::grad(std::size_t i) const {
 void Entry::release() {
   released = true;
   inputs.clear();
-  inputs.shrink_to_fit();
   saved.clear();
   backward = nullptr;
 }
@@ -96,9 +102,12 @@ void Tape::compact() {
   if (walking > 0) return;
   // Reverse order: releasing a late entry frees its inputs, which may leave the entries that
   // produced them with no live outputs; those come earlier and are visited next.
+  // An entry only the tape holds is destroyed right away (that frees the same things release does).
   for (std::size_t i = entries.size(); i-- > 0;) {
     Entry* e = entries[i].get();
-    if (e && !e->released && e->pins == 0 && !e->outputs_alive()) e->release();
+    if (!e || e->released || e->pins != 0 || e->outputs_alive()) continue;
+    if (entries[i].use_count() == 1) entries[i].reset();
+    else e->release();
   }
   std::size_t w = 0;
   for (std::size_t i = 0; i < entries.size(); ++i)
@@ -114,48 +123,52 @@ bool should_record_list(const std::vector<Tensor>& ts) {
   return false;
 }
 
-void record(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs, BackwardFn backward,
-            const std::vector<Tensor>& saved) {
+void record(const char* name, TensorList inputs, TensorList outputs, BackwardFn backward, TensorList saved) {
   check_registered(name);
-  record_custom(name, std::move(inputs), outputs, std::move(backward), saved);
+  record_custom(name, inputs, outputs, std::move(backward), saved);
 }
 
-void record_custom(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs,
-                   BackwardFn backward, const std::vector<Tensor>& saved) {
+void record_custom(const char* name, TensorList inputs, TensorList outputs, BackwardFn backward, TensorList saved) {
+  auto is_output = [&](const Tensor& t) {
+    for (std::size_t o = 0; o < outputs.size(); ++o)
+      if (outputs[o].impl() == t.impl()) return true;
+    return false;
+  };
   // An in-place op on a view would have to send gradients through to the view's base (PyTorch's
   // CopySlices); that is not implemented, and silently wrong gradients are worse than an error.
-  for (const Tensor& out : outputs)
-    if (out.impl()->is_view)
-      for (const Tensor& in : inputs)
-        if (in.impl() == out.impl())
-          fail<Error>(name, "in-place modification of a view (shape ", out.shape(), ") while gradients are being "
-                      "recorded is not supported; modify a clone() of the view, or the base tensor");
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (is_output(inputs[i]) && inputs[i].impl()->is_view)  // inputs may be undefined (no bias)
+      fail<Error>(name, "in-place modification of a view (shape ", inputs[i].shape(), ") while gradients are being "
+                  "recorded is not supported; modify a clone() of the view, or the base tensor");
   Tape& tp = tape();
   auto e = detail::make_small_shared<Entry>();
   e->name = name;
   e->seq = tp.next_seq++;
   e->input_needs_grad.reserve(inputs.size());
-  for (const Tensor& in : inputs) e->input_needs_grad.push_back(tracked(in));
-  e->inputs.assign(inputs.begin(), inputs.end());
+  e->inputs.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& in = inputs[i];
+    e->input_needs_grad.push_back(tracked(in));
+    // An in-place op's `self` is both an input and an output: hold it without owning it, like the
+    // outputs (owning it would keep it, and all it depends on, alive for ever when backward never
+    // comes). The engine takes the owning handle from the live output when it walks the entry.
+    if (is_output(in)) e->inputs.emplace_back(std::shared_ptr<TensorImpl>(std::shared_ptr<TensorImpl>(), in.impl()));
+    else e->inputs.push_back(in);
+  }
   e->outputs.reserve(outputs.size());
   e->output_keys.reserve(outputs.size());
-  for (const Tensor& out : outputs) {
-    TensorImpl& impl = *out.impl();
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    TensorImpl& impl = *outputs[o].impl();
     impl.requires_grad = true;
     AutogradMeta& m = meta(impl);
     m.grad_fn = e;
     m.is_output = true;
-    e->outputs.push_back(out.impl_ptr());
+    e->outputs.push_back(outputs[o].impl_ptr());
     e->output_keys.push_back(&impl);
   }
-  // An in-place op's `self` is both an input and an output: hold it without owning it, like the
-  // outputs (owning it would keep it, and all it depends on, alive for ever when backward never
-  // comes). The engine takes the owning handle from the live output when it walks the entry.
-  for (Tensor& in : e->inputs)
-    for (TensorImpl* key : e->output_keys)
-      if (in.impl() == key) in = Tensor(std::shared_ptr<TensorImpl>(std::shared_ptr<TensorImpl>(), key));
   e->saved.reserve(saved.size());
-  for (const Tensor& s : saved) e->saved.emplace_back(s, s.impl()->storage->version());
+  for (std::size_t i = 0; i < saved.size(); ++i)
+    e->saved.emplace_back(saved[i], saved[i].impl()->storage->version());
   e->backward = std::move(backward);
   tp.entries.push_back(std::move(e));
   if (tp.entries.size() >= tp.prune_at) tp.compact();

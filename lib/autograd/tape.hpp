@@ -11,11 +11,14 @@
 // themselves recorded when create_graph is on (higher-order gradients).
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "core/inline_vector.hpp"
 #include "core/small_alloc.hpp"
+#include "core/small_function.hpp"
 #include "tapeflow/autograd.hpp"
 
 namespace tapeflow {
@@ -23,30 +26,52 @@ namespace autograd {
 
 struct Entry;
 using Grads = std::vector<Tensor>;
-// Entry fields live in per-thread small blocks: recording costs a handful of allocations per op,
-// and glibc malloc/free dominated the cost of a recorded 1-element op.
+// Entry fields keep up to two elements inline (one or two inputs, one output is the common
+// case): recording a tiny op then allocates only the entry itself.
 template <typename T>
-using SmallVec = std::vector<T, detail::SmallAllocator<T>>;
+using EntryVec = detail::InlineVector<T, 2>;
+
+// The tensors handed to record(): a view of a braced list ({a, b}) or of a vector. The braced
+// list holds references, so recording neither builds a std::vector nor copies the handles (each
+// copy is an atomic increment and decrement). Only for parameters: it does not own anything (a
+// temporary in the list, such as {out.detach()}, lives until the record() call returns).
+class TensorList {
+ public:
+  struct Ref {
+    const Tensor* tensor;
+    Ref(const Tensor& t) : tensor(&t) {}  // NOLINT: implicit, so that {a, b} works
+  };
+  TensorList() = default;
+  TensorList(std::initializer_list<Ref> l) : list_(l) {}     // NOLINT: implicit
+  TensorList(const std::vector<Tensor>& v) : vector_(&v) {}  // NOLINT: implicit
+  std::size_t size() const { return vector_ ? vector_->size() : list_.size(); }
+  const Tensor& operator[](std::size_t i) const { return vector_ ? (*vector_)[i] : *list_.begin()[i].tensor; }
+
+ private:
+  std::initializer_list<Ref> list_;
+  const std::vector<Tensor>* vector_ = nullptr;
+};
 
 // What a backward function receives.
 struct BackwardArgs {
   const std::vector<Tensor>& grad_outputs;  // undefined where an output received no gradient
   const std::vector<Tensor>& outputs;       // the op's outputs (undefined if already freed)
-  const SmallVec<bool>& needs_input_grad;
+  const EntryVec<bool>& needs_input_grad;
   bool needs(std::size_t i) const { return i < needs_input_grad.size() && needs_input_grad[i]; }
   // Gradient of output i; zeros of the output's shape when it received none (multi-output ops).
   Tensor grad(std::size_t i = 0) const;
 };
-using BackwardFn = std::function<Grads(const BackwardArgs&)>;
+// Captures of up to 48 bytes (three Tensors) are stored in the entry itself.
+using BackwardFn = detail::SmallFunction<Grads(const BackwardArgs&), 48>;
 
 struct Entry {
   const char* name = "";
   std::uint64_t seq = 0;
-  SmallVec<Tensor> inputs;                          // held strongly
-  SmallVec<bool> input_needs_grad;
-  SmallVec<std::weak_ptr<TensorImpl>> outputs;      // held weakly
-  SmallVec<TensorImpl*> output_keys;                // identity of the outputs
-  SmallVec<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
+  EntryVec<Tensor> inputs;                          // held strongly
+  EntryVec<bool> input_needs_grad;
+  EntryVec<std::weak_ptr<TensorImpl>> outputs;      // held weakly
+  EntryVec<TensorImpl*> output_keys;                // identity of the outputs
+  EntryVec<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
   BackwardFn backward;
   int pins = 0;           // persistent GradientTapes / retained graphs that keep it
   bool released = false;  // backward ran without retain_graph, or pruned
@@ -83,12 +108,11 @@ bool should_record_list(const std::vector<Tensor>& ts);
 
 // Appends an entry; marks outputs as requiring grad and produced by it. `saved` are tensors the
 // backward reads: modifying one in place before backward makes backward throw.
-void record(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs, BackwardFn backward,
-            const std::vector<Tensor>& saved = {});
+void record(const char* name, TensorList inputs, TensorList outputs, BackwardFn backward, TensorList saved = {});
 
 // The same for user-defined functions (autograd_function.hpp): not checked against the registry.
-void record_custom(const char* name, std::vector<Tensor> inputs, const std::vector<Tensor>& outputs,
-                   BackwardFn backward, const std::vector<Tensor>& saved = {});
+void record_custom(const char* name, TensorList inputs, TensorList outputs, BackwardFn backward,
+                   TensorList saved = {});
 
 // For in-place ops: throws if t is a leaf that requires grad while grad mode is on.
 void check_inplace(const char* op, const Tensor& t);
