@@ -15,7 +15,8 @@ with open(os.path.join(build, "meson-logs", "testlog.json")) as f:
             continue
         rec = json.loads(line)
         name, result = rec["name"], rec["result"]
-        report = os.path.join(build, "tests", name.split(":")[-1].strip() + ".junit.xml")
+        # Names read "name", "project / name" or "project:suite / name".
+        report = os.path.join(build, "tests", name.split(" / ")[-1].split(":")[-1].strip() + ".junit.xml")
         cases = None
         if os.path.exists(report):
             try:
