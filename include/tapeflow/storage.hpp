@@ -41,8 +41,9 @@ class Storage {
 };
 
 namespace cpu_allocator {
-// Large CPU blocks are cached for reuse so that big fresh outputs do not pay mmap + page faults
-// on every op. These report and release that cache.
+// Freed CPU blocks above 1 KiB are cached (up to 2 GiB idle) and reused for the same size, so
+// fresh outputs pay neither mmap + page faults nor malloc's bookkeeping on every op. These
+// report and release that cache.
 std::size_t cached_bytes();
 void empty_cache();
 }  // namespace cpu_allocator
