@@ -91,10 +91,8 @@ PeerRun run_tapeflow(const Args& args) {
   return r.take();
 }
 
-PeerRun run_libtorch(const Args& args) {
-  PeerRun absent = libtorch_absent(args);
-  if (!absent.absent.empty()) return absent;
 #ifdef TAPEFLOW_BENCH_LIBTORCH
+PeerRun run_libtorch(const Args& args) {
   Recorder r("LibTorch", args);
   torch::Tensor a = torch::rand({kN}) * 2 - 1, b = torch::rand({kN}) * 2 - 1, ones = torch::ones({kN}),
                 c = torch::empty({kN});
@@ -107,13 +105,9 @@ PeerRun run_libtorch(const Args& args) {
   r.time("add_inplace", [&] { a.add_(b); });
   r.time("mul_inplace", [&] { a.mul_(ones); });
   r.time("relu_inplace", [&] { a.relu_(); });
-  PeerRun run = r.take();
-  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
-  return run;
-#else
-  return absent;
-#endif
+  return finish_libtorch(r);
 }
+#endif
 
 }  // namespace
 
@@ -124,16 +118,13 @@ int main(int argc, char** argv) {
   for (int threads : args.threads) {
     set_threads(threads);
     const double copy = copy_bandwidth(args, threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args)};
-    set_threads(threads);
-    columns.push_back(run_libtorch(args));
-    for (auto& p : python_peers(args, "elementwise", threads)) columns.push_back(std::move(p));
+    std::printf("\nmachine limit: copy (best of memcpy, STREAM Copy and STREAM Copy with streaming stores, %d "
+                "thread(s)) %.3g GB/s\n", threads, copy);
+    const auto columns = measure_columns(args, "elementwise", threads, run_tapeflow, LIBTORCH_RUNNER(run_libtorch));
     print_suite("elementwise, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GB/s", kCases, columns,
                 [copy](const Case&, const Cell& ours) {
                   return ours.has_value() ? std::to_string(static_cast<int>(100 * ours.value / copy + 0.5)) + "% of copy" : "";
                 });
-    std::printf("machine limit: copy (best of memcpy, STREAM Copy and STREAM Copy with streaming stores, %d thread(s)) %.3g GB/s\n", threads, copy);
-    print_versions(columns);
   }
   return 0;
 }

@@ -44,10 +44,8 @@ PeerRun run_tapeflow(const Args& args) {
   return r.take();
 }
 
-PeerRun run_libtorch(const Args& args) {
-  PeerRun absent = libtorch_absent(args);
-  if (!absent.absent.empty()) return absent;
 #ifdef TAPEFLOW_BENCH_LIBTORCH
+PeerRun run_libtorch(const Args& args) {
   Recorder r("LibTorch", args);
   const auto u = [](torch::IntArrayRef shape) { return torch::rand(shape) * 2 - 1; };
   {
@@ -66,13 +64,9 @@ PeerRun run_libtorch(const Args& args) {
     logits.mutable_grad() = torch::Tensor();
     torch::nn::functional::cross_entropy(logits, target).backward();
   });
-  PeerRun run = r.take();
-  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
-  return run;
-#else
-  return absent;
-#endif
+  return finish_libtorch(r);
 }
+#endif
 
 }  // namespace
 
@@ -80,13 +74,8 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv, "conv2d, softmax, cross-entropy, layer_norm");
   std::printf("tapeflow layer ops, float32; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
-    set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args)};
-    set_threads(threads);
-    columns.push_back(run_libtorch(args));
-    for (auto& p : python_peers(args, "layers", threads)) columns.push_back(std::move(p));
+    const auto columns = measure_columns(args, "layers", threads, run_tapeflow, LIBTORCH_RUNNER(run_libtorch));
     print_suite("layers, " + std::to_string(threads) + " thread(s)", Measure::Time, "", kCases, columns);
-    print_versions(columns);
   }
   return 0;
 }

@@ -61,23 +61,17 @@ PeerRun run_openblas(const Args& args, int threads) {
   return run;
 }
 
-PeerRun run_libtorch(const Args& args) {
-  PeerRun absent = libtorch_absent(args);
-  if (!absent.absent.empty()) return absent;
 #ifdef TAPEFLOW_BENCH_LIBTORCH
+PeerRun run_libtorch(const Args& args) {
   Recorder r("LibTorch", args);
   for (std::int64_t n : kSizes) {
     const torch::Tensor a = torch::rand({n, n}) * 2 - 1, b = torch::rand({n, n}) * 2 - 1;
     r.time(id(n), [&] { tf::bench::do_not_optimize(torch::mm(a, b)); });
     if (n == 1024) r.time("mm_1024_bt", [&] { tf::bench::do_not_optimize(torch::mm(a, b.t())); });
   }
-  PeerRun run = r.take();
-  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
-  return run;
-#else
-  return absent;
-#endif
+  return finish_libtorch(r);
 }
+#endif
 
 }  // namespace
 
@@ -85,14 +79,9 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv, "matmul GFLOP/s from 64 to 2048");
   std::printf("tapeflow matmul, float32; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
-    set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args)};
-    columns.push_back(run_openblas(args, threads));
-    set_threads(threads);
-    columns.push_back(run_libtorch(args));
-    for (auto& p : python_peers(args, "matmul", threads)) columns.push_back(std::move(p));
+    const auto columns = measure_columns(args, "matmul", threads, run_tapeflow, LIBTORCH_RUNNER(run_libtorch),
+                                         [&] { return run_openblas(args, threads); });
     print_suite("matmul, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GFLOP/s", cases(), columns);
-    print_versions(columns);
   }
   return 0;
 }

@@ -58,10 +58,8 @@ PeerRun run_tapeflow(const Args& args) {
   return r.take();
 }
 
-PeerRun run_libtorch(const Args& args) {
-  PeerRun absent = libtorch_absent(args);
-  if (!absent.absent.empty()) return absent;
 #ifdef TAPEFLOW_BENCH_LIBTORCH
+PeerRun run_libtorch(const Args& args) {
   Recorder r("LibTorch", args);
   const auto uniform_t = [](std::int64_t n) { return torch::rand({n}) * 2 - 1; };
   for (std::int64_t n : {1, 64}) {
@@ -88,13 +86,9 @@ PeerRun run_libtorch(const Args& args) {
   r.time("adam_step_100", [&] { adam.step(); });
   torch::optim::SGD sgd(params, torch::optim::SGDOptions(0.01).momentum(0.9));
   r.time("sgd_step_100", [&] { sgd.step(); });
-  PeerRun run = r.take();
-  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
-  return run;
-#else
-  return absent;
-#endif
+  return finish_libtorch(r);
 }
+#endif
 
 }  // namespace
 
@@ -102,13 +96,8 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv, "per-op overhead: tiny ops, recording, backward, optimizer steps");
   std::printf("tapeflow per-op overhead; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
-    set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args)};
-    set_threads(threads);
-    columns.push_back(run_libtorch(args));
-    for (auto& p : python_peers(args, "overhead", threads)) columns.push_back(std::move(p));
+    const auto columns = measure_columns(args, "overhead", threads, run_tapeflow, LIBTORCH_RUNNER(run_libtorch));
     print_suite("per-op overhead, " + std::to_string(threads) + " thread(s)", Measure::Time, "", kCases, columns);
-    print_versions(columns);
   }
   return 0;
 }

@@ -51,10 +51,8 @@ PeerRun run_tapeflow(const Args& args) {
   return r.take();
 }
 
-PeerRun run_libtorch(const Args& args) {
-  PeerRun absent = libtorch_absent(args);
-  if (!absent.absent.empty()) return absent;
 #ifdef TAPEFLOW_BENCH_LIBTORCH
+PeerRun run_libtorch(const Args& args) {
   Recorder r("LibTorch", args);
   const auto step = [&](const std::string& id, torch::nn::Sequential& model, torch::optim::Optimizer& optimizer,
                         const torch::Tensor& x, const torch::Tensor& y) {
@@ -75,13 +73,9 @@ PeerRun run_libtorch(const Args& args) {
                             torch::nn::ReLU(), torch::nn::MaxPool2d(2), torch::nn::Flatten(), torch::nn::Linear(400, 10));
   torch::optim::SGD sgd(cnn->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
   step("cnn_sgd_64", cnn, sgd, torch::rand({64, 1, 28, 28}), torch::randint(0, 10, {64}));
-  PeerRun run = r.take();
-  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
-  return run;
-#else
-  return absent;
-#endif
+  return finish_libtorch(r);
 }
+#endif
 
 // TensorFlow reports its tf.function steps as "<id>:graph": they get a column of their own.
 PeerRun graph_column(const PeerRun& tensorflow) {
@@ -100,14 +94,9 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv, "training steps: MLP (Adam) and CNN (SGD momentum)");
   std::printf("tapeflow training steps; medians of %d samples. ratio > 1: tapeflow faster.\n", args.options().repeats);
   for (int threads : args.threads) {
-    set_threads(threads);
-    std::vector<PeerRun> columns = {run_tapeflow(args)};
-    set_threads(threads);
-    columns.push_back(run_libtorch(args));
-    for (auto& p : python_peers(args, "training", threads)) columns.push_back(std::move(p));
+    auto columns = measure_columns(args, "training", threads, run_tapeflow, LIBTORCH_RUNNER(run_libtorch));
     columns.push_back(graph_column(columns.back()));
     print_suite("training step, " + std::to_string(threads) + " thread(s)", Measure::Time, "", kCases, columns);
-    print_versions(columns);
   }
   return 0;
 }

@@ -43,22 +43,59 @@ class Recorder {
   PeerRun run_;
 };
 
-// The LibTorch column when this build has no LibTorch (or --peers left it out).
-inline PeerRun libtorch_absent(const Args& args) {
-  PeerRun r;
-  r.library = "LibTorch";
+// A program's LibTorch measurements exist only in builds with LibTorch: name them with
+// LIBTORCH_RUNNER(fn), which is null otherwise.
+using Runner = PeerRun (*)(const Args&);
 #ifdef TAPEFLOW_BENCH_LIBTORCH
-  r.absent = args.libtorch ? "" : "not run";
+#define LIBTORCH_RUNNER(fn) (fn)
+inline PeerRun finish_libtorch(Recorder& r) {
+  PeerRun run = r.take();
+  run.version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
+  return run;
+}
 #else
-  r.absent = args.libtorch ? "missing" : "not run";
+#define LIBTORCH_RUNNER(fn) nullptr
 #endif
-  return r;
+
+// Before each library's measurements: the libraries share this process's OpenBLAS, whose own
+// thread count torch::set_num_threads does not set (tapeflow sets it per call).
+inline void set_threads(int threads) {
+  tapeflow::set_num_threads(threads);
+  openblas_set_num_threads(threads);
+#ifdef TAPEFLOW_BENCH_LIBTORCH
+  torch::set_num_threads(threads);
+#endif
 }
 
-// Runs the Python peers for a suite (same thread count, same timing options).
-inline std::vector<PeerRun> python_peers(const Args& args, const std::string& suite, int threads) {
-  return {run_python_peer(kPyTorch, args.pytorch, suite, threads, args.quick),
-          run_python_peer(kTensorFlow, args.tensorflow, suite, threads, args.quick)};
+// The columns of one table at `threads`: tapeflow, any extra in-process column (e.g. OpenBLAS
+// called directly), LibTorch (or why it is absent), then the Python peers.
+inline std::vector<PeerRun> measure_columns(const Args& args, const std::string& suite, int threads, Runner tapeflow,
+                                            Runner libtorch, const std::function<PeerRun()>& extra = nullptr) {
+  set_threads(threads);
+  std::vector<PeerRun> columns = {tapeflow(args)};
+  if (extra) columns.push_back(extra());
+  set_threads(threads);  // tapeflow changes OpenBLAS's thread count per call
+  if (libtorch != nullptr && args.libtorch) {
+    columns.push_back(libtorch(args));
+  } else {
+    PeerRun absent;
+    absent.library = "LibTorch";
+    absent.absent = args.libtorch ? "missing" : "not run";
+    columns.push_back(absent);
+  }
+  for (const PythonPeer* peer : {&kPyTorch, &kTensorFlow})
+    columns.push_back(run_python_peer(*peer, peer == &kPyTorch ? args.pytorch : args.tensorflow, suite, threads, args.quick));
+  return columns;
+}
+
+// One line naming what was compared, so a pasted table says what it came from.
+inline void print_versions(const std::vector<PeerRun>& columns) {
+  std::printf("versions:");
+  for (const auto& c : columns) {
+    if (c.library == "tapeflow") continue;
+    std::printf("  %s %s", c.library.c_str(), !c.absent.empty() ? c.absent.c_str() : c.version.empty() ? "?" : c.version.c_str());
+  }
+  std::printf("\n");
 }
 
 // A note after a row, e.g. "92% of copy"; empty for none.
@@ -76,26 +113,8 @@ inline void print_suite(const std::string& title, Measure measure, const std::st
     table.add(c.label, cells, note ? note(c, cells.front()) : std::string());
   }
   table.print();
+  print_versions(columns);
 }
 
-// One line naming what was compared, so a pasted table says what it came from.
-inline void print_versions(const std::vector<PeerRun>& columns) {
-  std::printf("versions:");
-  for (const auto& c : columns) {
-    if (c.library == "tapeflow") continue;
-    std::printf("  %s %s", c.library.c_str(), !c.absent.empty() ? c.absent.c_str() : c.version.empty() ? "?" : c.version.c_str());
-  }
-  std::printf("\n");
-}
-
-// Before each library's measurements: the libraries share this process's OpenBLAS, whose own
-// thread count torch::set_num_threads does not set (tapeflow sets it per call).
-inline void set_threads(int threads) {
-  tapeflow::set_num_threads(threads);
-  openblas_set_num_threads(threads);
-#ifdef TAPEFLOW_BENCH_LIBTORCH
-  torch::set_num_threads(threads);
-#endif
-}
 
 }  // namespace benchmarks
