@@ -7,7 +7,7 @@
 
 #include "core/small_alloc.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
+#include "kernels/backend.hpp"
 
 namespace tapeflow {
 namespace {
@@ -29,13 +29,13 @@ Tensor empty(IntArrayRef shape, TensorOptions o) {
 
 Tensor full(IntArrayRef shape, Scalar value, TensorOptions o) {
   Tensor t = detail::make_tensor(shape, o.dtype(), o.device());
-  cpu::fill(t, value);
+  kernels::on(t).fill(t, value);
   return finish(t, o);
 }
 Tensor zeros(IntArrayRef shape, TensorOptions o) {
   Tensor t = detail::make_tensor(shape, o.dtype(), o.device());
   if (t.is_cpu()) std::memset(t.data_ptr(), 0, t.nbytes());  // all-zero bytes are 0 in every dtype
-  else cpu::fill(t, 0);
+  else kernels::on(t).fill(t, 0);
   return finish(t, o);
 }
 Tensor ones(IntArrayRef shape, TensorOptions o) { return full(shape, 1, o); }

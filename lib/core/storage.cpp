@@ -9,7 +9,9 @@
 #include <map>
 #include <mutex>
 
+#include "core/cpu_allocator.hpp"
 #include "core/small_alloc.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/error.hpp"
 
 namespace tapeflow {
@@ -81,9 +83,8 @@ class CpuAllocator {
 }  // namespace
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device) {
-  if (!device.is_cpu())
-    fail<DeviceError>("alloc", "device ", device.str(), " is not available: this build has no CUDA backend yet");
-  void* p = CpuAllocator::instance().allocate(nbytes);
+  // CPU memory skips the backend lookup: tiny ops allocate on every call.
+  void* p = device.is_cpu() ? CpuAllocator::instance().allocate(nbytes) : kernels::on(device).allocate(nbytes, device);
   return detail::make_small_shared<Storage>(p, nbytes, device, Deleter{}, true);
 }
 
@@ -95,11 +96,15 @@ Storage::Storage(void* data, std::size_t nbytes, Device device, Deleter deleter,
     : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)), from_allocator_(from_allocator) {}
 
 Storage::~Storage() {
-  if (from_allocator_) CpuAllocator::instance().deallocate(data_, nbytes_);
-  else if (deleter_) deleter_(data_);
+  if (from_allocator_) {
+    if (device_.is_cpu()) CpuAllocator::instance().deallocate(data_, nbytes_);
+    else kernels::on(device_).deallocate(data_, nbytes_, device_);
+  } else if (deleter_) deleter_(data_);
 }
 
 namespace cpu_allocator {
+void* allocate(std::size_t nbytes) { return CpuAllocator::instance().allocate(nbytes); }
+void deallocate(void* p, std::size_t nbytes) { CpuAllocator::instance().deallocate(p, nbytes); }
 std::size_t cached_bytes() { return CpuAllocator::instance().cached(); }
 void empty_cache() { CpuAllocator::instance().empty(); }
 }  // namespace cpu_allocator

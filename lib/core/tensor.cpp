@@ -4,7 +4,7 @@
 #include "autograd/tape.hpp"
 #include "core/small_alloc.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
 
 namespace tapeflow {
@@ -94,7 +94,7 @@ void record_copy(const Tensor& in, const Tensor& out) {
 Tensor Tensor::to(DType dt, bool copy) const {
   if (dt == dtype() && !copy) return *this;
   Tensor out = detail::make_tensor(shape(), dt, device());
-  cpu::copy(out, *this);
+  kernels::on(out, *this).copy(out, *this);
   record_copy(*this, out);
   return out;
 }
@@ -104,7 +104,7 @@ Tensor Tensor::to(Device dev, bool copy) const { return to(dev, dtype(), copy); 
 Tensor Tensor::to(Device dev, DType dt, bool copy) const {
   if (dev == device()) return to(dt, copy);
   Tensor out = detail::make_tensor(shape(), dt, dev);  // throws DeviceError without a CUDA backend
-  cpu::copy(out, *this);
+  kernels::on(out, *this).copy(out, *this);
   record_copy(*this, out);
   return out;
 }
@@ -130,7 +130,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (!(b == shape()))
     fail<ShapeError>("copy_", "source of shape ", src.shape(), " cannot be broadcast to destination ", shape());
   autograd::check_inplace("copy_", *this);
-  cpu::copy(*this, src);
+  kernels::on(*this, src).copy(*this, src);
   impl_->storage->bump_version();
   if (is_floating_point() && autograd::should_record(*this, src))  // broadcast and dtype: undone by the engine
     autograd::record("copy_", {*this, src}, {*this}, [](const autograd::BackwardArgs& g) {
@@ -141,7 +141,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 
 Tensor& Tensor::fill_(Scalar value) {
   autograd::check_inplace("fill_", *this);
-  cpu::fill(*this, value);
+  kernels::on(*this).fill(*this, value);
   checked().storage->bump_version();
   if (autograd::should_record(*this))
     autograd::record("fill_", {*this}, {*this}, [](const autograd::BackwardArgs& g) {

@@ -4,21 +4,11 @@
 #include <cstdint>
 
 #include "tapeflow/tensor.hpp"
+#include "kernels/params.hpp"
 
 namespace tapeflow::cpu {
 
-// Geometry of one image plane set: C channels of H x W, kernel kH x kW with stride, padding and
-// dilation, giving Ho x Wo outputs. The column matrix is (C*kH*kW) x (Ho*Wo), row-major.
-struct ConvGeom {
-  std::int64_t C, H, W;
-  std::int64_t kH, kW;
-  std::int64_t sH, sW, pH, pW, dH, dW;
-  std::int64_t Ho, Wo;
-  std::int64_t col_rows() const { return C * kH * kW; }
-  std::int64_t col_cols() const { return Ho * Wo; }
-  // A 1x1 kernel with unit stride and no padding reads the input as its own column matrix.
-  bool is_pointwise() const { return kH == 1 && kW == 1 && sH == 1 && sW == 1 && pH == 0 && pW == 0; }
-};
+using kernels::ConvGeom;
 
 // col = im2col(im): im is C x H x W, col is (C*kH*kW) x (Ho*Wo); padding reads as zero.
 template <typename T> void im2col(const T* im, const ConvGeom& g, T* col);

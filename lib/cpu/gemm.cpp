@@ -180,44 +180,6 @@ void scale_c(std::int64_t m, std::int64_t n, T beta, const GemmOperand& c, const
 
 }  // namespace
 
-std::int64_t GemmBatch::count() const {
-  std::int64_t n = 1;
-  for (std::int64_t s : sizes) n *= s;
-  return n;
-}
-
-void GemmBatch::coalesce() {
-  Shape s;
-  std::array<Shape, 3> st;
-  for (std::size_t d = 0; d < sizes.size(); ++d) {
-    if (sizes[d] == 1) continue;
-    bool merge = !s.empty();
-    for (std::size_t k = 0; k < 3 && merge; ++k) merge = st[k].back() == strides[k][d] * sizes[d];
-    if (merge) {
-      s.back() *= sizes[d];
-      for (std::size_t k = 0; k < 3; ++k) st[k].back() = strides[k][d];
-    } else {
-      s.push_back(sizes[d]);
-      for (std::size_t k = 0; k < 3; ++k) st[k].push_back(strides[k][d]);
-    }
-  }
-  sizes = std::move(s);
-  strides = std::move(st);
-}
-
-BlasLayout blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int64_t cs) {
-  // Row-major: unit column stride, rows at least `cols` apart (a single row needs no rs).
-  if (cols <= 1 || cs == 1) {
-    const std::int64_t ld = rows <= 1 ? std::max<std::int64_t>(cols, 1) : rs;
-    if (ld >= std::max<std::int64_t>(cols, 1)) return {true, false, ld};
-  }
-  // Column-major: unit row stride, columns at least `rows` apart.
-  if (rows <= 1 || rs == 1) {
-    const std::int64_t ld = cols <= 1 ? std::max<std::int64_t>(rows, 1) : cs;
-    if (ld >= std::max<std::int64_t>(rows, 1)) return {true, true, ld};
-  }
-  return {};
-}
 
 void set_blas_threads(int n) {
   if (openblas_get_num_threads() != n) openblas_set_num_threads(n);

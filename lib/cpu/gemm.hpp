@@ -7,32 +7,15 @@
 
 #include "tapeflow/scalar.hpp"
 #include "tapeflow/shape.hpp"
+#include "kernels/params.hpp"
 
 namespace tapeflow::cpu {
 
-// One operand: the first matrix of the batch, rows and columns strides in elements.
-struct GemmOperand {
-  void* data = nullptr;
-  std::int64_t rs = 0, cs = 0;
-};
+using kernels::GemmOperand;
+using kernels::GemmBatch;
 
-// Batch dims shared by the three operands (a, b, c): sizes and element strides (0 = broadcast).
-// An empty `sizes` means a single GEMM.
-struct GemmBatch {
-  Shape sizes;
-  std::array<Shape, 3> strides;
-  std::int64_t count() const;
-  // Drops size-1 dims and merges dims that are one constant stride for all three operands.
-  void coalesce();
-};
-
-// How BLAS can read a rows x cols matrix with strides (rs, cs) without a copy.
-struct BlasLayout {
-  bool ok = false;
-  bool trans = false;     // true: the matrix is stored column-major (pass CblasTrans)
-  std::int64_t ld = 1;    // the leading dimension BLAS needs
-};
-BlasLayout blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int64_t cs);
+using kernels::BlasLayout;
+using kernels::blas_layout;
 
 // C (m x n) = alpha * A (m x k) @ B (k x n) + beta * C for each matrix of the batch.
 // dtype: float32, float64, int32 or int64 (the op layer checks). For floating dtypes, A and B

@@ -6,18 +6,11 @@
 #include <cstdint>
 
 #include "tapeflow/tensor.hpp"
+#include "kernels/params.hpp"
 
 namespace tapeflow::cpu {
 
-// An input viewed as (outer, classes, inner) with its class indices, one per (outer, inner)
-// position: target element s = o * inner + j goes with input elements (o, c, j).
-struct ClassTargets {
-  const char* op = "";
-  std::int64_t outer = 1, classes = 0, inner = 1;
-  Shape target_shape;  // names positions in error messages
-  std::int64_t ignore_index = -100;
-  double label_smoothing = 0.0;  // cross_entropy only
-};
+using kernels::ClassTargets;
 
 // Throws IndexError for the first target outside [0, classes) that is not ignore_index, naming
 // its value and position; returns the summed weight[t] of the non-ignored targets (their

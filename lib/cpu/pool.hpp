@@ -3,14 +3,11 @@
 #include <cstdint>
 
 #include "tapeflow/tensor.hpp"
+#include "kernels/params.hpp"
 
 namespace tapeflow::cpu {
 
-struct PoolGeom {
-  std::int64_t H, W;
-  std::int64_t kH, kW, sH, sW, pH, pW, dH, dW;
-  std::int64_t Ho, Wo;
-};
+using kernels::PoolGeom;
 
 // out = window maxima (NaN wins, as PyTorch); indices (int64, may be undefined) = the flat
 // h * W + w position of each maximum within its plane. All contiguous.

@@ -6,10 +6,11 @@
 #include <vector>
 
 #include "tapeflow/tensor.hpp"
+#include "kernels/params.hpp"
 
 namespace tapeflow::cpu {
 
-using ReduceMask = std::vector<bool>;
+using kernels::ReduceMask;
 
 // out: same dtype for float input, int64 for bool/int32/int64.
 void sum(const Tensor& out, const Tensor& x, const ReduceMask& reduced);

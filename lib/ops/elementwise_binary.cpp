@@ -2,6 +2,7 @@
 // out= and in-place variants, and the C++ arithmetic operators.
 #include <cmath>
 
+#include "kernels/backend.hpp"
 #include "ops/elementwise_common.hpp"
 
 namespace tapeflow {
@@ -47,7 +48,7 @@ void add_kernel(const char* op, const Tensor& dst, const Tensor& a, const Tensor
     ew::run_binary<Types::All>(op, dst, a, b, ct, []<typename T>() { return cpu::Add{}; });
   } else if (ct == kBool) {  // a || (alpha && b)
     if (alpha.to<bool>()) ew::run_binary<Types::All>(op, dst, a, b, ct, []<typename T>() { return cpu::Add{}; });
-    else cpu::copy(dst, a);
+    else kernels::on(dst, a).copy(dst, a);
   } else {
     ew::run_binary<Types::Numeric>(op, dst, a, b, ct,
                                    [&]<typename T>() { return cpu::AddScaled<T>{alpha.to<T>()}; });

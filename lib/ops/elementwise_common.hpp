@@ -4,8 +4,7 @@
 // a kernel call. Internal to the library.
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
-#include "cpu/elementwise.hpp"
+#include "kernels/map.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
 
@@ -79,7 +78,7 @@ void write_to(const Tensor& dst, IntArrayRef shape, DType result, K&& kernel) {
   } else {
     Tensor tmp = detail::make_tensor(shape, result, dst.device());
     kernel(tmp);
-    cpu::copy(dst, tmp);
+    kernels::on(dst, tmp).copy(dst, tmp);
   }
   dst.impl()->storage->bump_version();
 }
@@ -138,14 +137,14 @@ inline Tensor value_before_inplace(const Tensor& t) { return mul(t, Scalar(1)); 
 template <Types K, class Make>
 void run_unary(const char* op, const Tensor& dst, const Tensor& x, DType ct, Make&& make) {
   const Tensor xc = as_dtype(x, ct);
-  dispatch_types<K>(ct, op, [&]<typename T>() { cpu::map<T, T>(make.template operator()<T>(), dst, xc); });
+  dispatch_types<K>(ct, op, [&]<typename T>() { kernels::map<T, T>(make.template operator()<T>(), dst, xc); });
 }
 
 // dst = f(a, b), computed in dtype ct (dst's dtype).
 template <Types K, class Make>
 void run_binary(const char* op, const Tensor& dst, const Tensor& a, const Tensor& b, DType ct, Make&& make) {
   const Tensor ac = as_dtype(a, ct), bc = as_dtype(b, ct);
-  dispatch_types<K>(ct, op, [&]<typename T>() { cpu::map<T, T, T>(make.template operator()<T>(), dst, ac, bc); });
+  dispatch_types<K>(ct, op, [&]<typename T>() { kernels::map<T, T, T>(make.template operator()<T>(), dst, ac, bc); });
 }
 
 // A fresh output of `shape` and dtype ct holding f(x).
@@ -163,7 +162,7 @@ Tensor predicate2(const char* op, const Tensor& a, const Tensor& b, DType ct, Ma
   const Shape shape = check_binary(op, a, b);
   Tensor out = detail::make_tensor(shape, kBool, a.device());
   const Tensor ac = as_dtype(a, ct), bc = as_dtype(b, ct);
-  dispatch(ct, [&]<typename T>() { cpu::map<bool, T, T>(make.template operator()<T>(), out, ac, bc); });
+  dispatch(ct, [&]<typename T>() { kernels::map<bool, T, T>(make.template operator()<T>(), out, ac, bc); });
   return out;
 }
 
@@ -173,7 +172,7 @@ Tensor predicate1(const char* op, const Tensor& x, DType ct, Make&& make) {
   check_unary(op, x);
   Tensor out = detail::make_tensor(x.shape(), kBool, x.device());
   const Tensor xc = as_dtype(x, ct);
-  dispatch(ct, [&]<typename T>() { cpu::map<bool, T>(make.template operator()<T>(), out, xc); });
+  dispatch(ct, [&]<typename T>() { kernels::map<bool, T>(make.template operator()<T>(), out, xc); });
   return out;
 }
 

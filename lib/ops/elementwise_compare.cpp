@@ -35,8 +35,8 @@ void check_mask(const char* op, const Tensor& mask, const char* what) {
 // out = where(cond, a, value) with a of out's dtype: the engine behind where and masked_fill.
 void where_scalar_kernel(const Tensor& out, const Tensor& cond, Scalar value, const Tensor& other, bool value_first) {
   dispatch(out.dtype(), [&]<typename T>() {
-    if (value_first) cpu::map<T, bool, T>(cpu::WhereScalarA<T>{value.to<T>()}, out, cond, other);
-    else cpu::map<T, bool, T>(cpu::WhereScalarB<T>{value.to<T>()}, out, cond, other);
+    if (value_first) kernels::map<T, bool, T>(cpu::WhereScalarA<T>{value.to<T>()}, out, cond, other);
+    else kernels::map<T, bool, T>(cpu::WhereScalarB<T>{value.to<T>()}, out, cond, other);
   });
 }
 
@@ -100,7 +100,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const DType ct = promote_types(a.dtype(), b.dtype());
   Tensor out = detail::make_tensor(shape, ct, a.device());
   const Tensor ac = ew::as_dtype(a, ct), bc = ew::as_dtype(b, ct);
-  dispatch(ct, [&]<typename T>() { cpu::map<T, bool, T, T>(cpu::Where{}, out, condition, ac, bc); });
+  dispatch(ct, [&]<typename T>() { kernels::map<T, bool, T, T>(cpu::Where{}, out, condition, ac, bc); });
   if (autograd::should_record(a, b))
     autograd::record("where", {a, b}, {out}, [condition](const autograd::BackwardArgs& g) {
       return autograd::Grads{g.needs(0) ? where(condition, g.grad(), Scalar(0)) : Tensor(),

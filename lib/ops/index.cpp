@@ -6,8 +6,7 @@
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
-#include "cpu/index.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
 
 namespace tapeflow {
@@ -122,7 +121,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   Shape idx_strides(out_shape.size(), 0);
   idx_strides[static_cast<std::size_t>(d)] = 1;
   const Tensor idx_view = detail::make_view(idx, out_shape, std::move(idx_strides), 0);
-  cpu::gather(out, dim_base_view(x, out_shape, d), idx_view, x.stride(d));
+  kernels::on(out).gather(out, dim_base_view(x, out_shape, d), idx_view, x.stride(d));
   if (records(out, x))
     autograd::record("index_select", {x}, {out}, [d, idx, x_shape = x.shape()](const autograd::BackwardArgs& g) {
       // index_add as a scatter_add with the 1-D index expanded over the gradient's shape.
@@ -146,9 +145,9 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
     return gather(x.reshape({1}), 0, index.reshape({1})).reshape(IntArrayRef{});
   }
   check_gather_shapes("gather", x, d, index, nullptr);
-  cpu::check_index_range("gather", index, d, x.size(d));
+  kernels::on(index).check_index_range("gather", index, d, x.size(d));
   Tensor out = detail::make_tensor(index.shape(), x.dtype(), x.device());
-  cpu::gather(out, dim_base_view(x, index.shape(), d), index, x.stride(d));
+  kernels::on(out).gather(out, dim_base_view(x, index.shape(), d), index, x.stride(d));
   if (records(out, x))
     autograd::record("gather", {x}, {out}, [d, index, x_shape = x.shape()](const autograd::BackwardArgs& g) {
       return autograd::Grads{gather_backward(g.grad(), x_shape, d, index)};
@@ -183,9 +182,9 @@ void scatter_add_impl(const Tensor& x, std::int64_t dim, const Tensor& index, co
     fail<ShapeError>("scatter_add_", "src ", src.shape(), " must have as many dims as the input ", x.shape());
   check_gather_shapes("scatter_add_", x, d, index, &src);
   // Everything is checked before x changes, so an error leaves x untouched.
-  cpu::check_index_range("scatter_add_", index, d, x.size(d));
+  kernels::on(index).check_index_range("scatter_add_", index, d, x.size(d));
   Tensor src_view = detail::make_view(src, index.shape(), src.strides(), src.storage_offset());
-  cpu::scatter_add(dim_base_view(x, index.shape(), d), index, src_view, d, x.stride(d));
+  kernels::on(x).scatter_add(dim_base_view(x, index.shape(), d), index, src_view, d, x.stride(d));
   x.impl()->storage->bump_version();
 }
 }  // namespace
@@ -235,7 +234,7 @@ Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
   Shape shape = indices.shape();
   shape.push_back(classes);
   Tensor out = detail::make_tensor(shape, kInt64, indices.device());
-  cpu::one_hot(out, idx);
+  kernels::on(out).one_hot(out, idx);
   return out;
 }
 
@@ -243,9 +242,9 @@ Tensor nonzero(const Tensor& x) {
   detail::check_defined("nonzero", x);
   check_cpu("nonzero", x);
   const Tensor xc = x.contiguous();
-  const std::int64_t count = cpu::count_nonzero(xc);
+  const std::int64_t count = kernels::on(xc).count_nonzero(xc);
   Tensor out = detail::make_tensor({count, x.dim()}, kInt64, x.device());
-  cpu::nonzero_indices(out, xc);
+  kernels::on(out).nonzero_indices(out, xc);
   return out;
 }
 

@@ -7,8 +7,7 @@
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
-#include "cpu/gemm.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
 
@@ -83,7 +82,7 @@ Tensor gemm_ready(const Tensor& t) {
   if (!is_floating_point(t.dtype()) || t.numel() == 0) return t;
   const Shape &sz = t.shape(), &st = t.strides();
   const std::size_t nd = sz.size();
-  if (cpu::blas_layout(sz[nd - 2], sz[nd - 1], st[nd - 2], st[nd - 1]).ok) return t;
+  if (kernels::blas_layout(sz[nd - 2], sz[nd - 1], st[nd - 2], st[nd - 1]).ok) return t;
   detail::g_linalg_operand_copies.fetch_add(1, std::memory_order_relaxed);
   NoGradGuard internal;  // a private copy for BLAS, not a tape entry
   return t.contiguous();
@@ -105,7 +104,7 @@ Shape batch_strides(const Tensor& t, IntArrayRef batch) {
 void run_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, Scalar alpha, Scalar beta) {
   const Tensor a = gemm_ready(a_in), b = gemm_ready(b_in);
   const std::size_t bd = static_cast<std::size_t>(out.dim()) - 2;
-  cpu::GemmBatch batch;
+  kernels::GemmBatch batch;
   if (bd > 0) {
     batch.sizes = Shape(IntArrayRef(out.shape().data(), bd));
     batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
@@ -113,10 +112,10 @@ void run_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, Scalar 
   // The last two sizes/strides of t, read directly (this runs on every tiny matmul).
   auto operand = [](const Tensor& t) {
     const std::size_t n = t.shape().size();
-    return cpu::GemmOperand{t.data_ptr(), t.strides()[n - 2], t.strides()[n - 1]};
+    return kernels::GemmOperand{t.data_ptr(), t.strides()[n - 2], t.strides()[n - 1]};
   };
   const Shape& os = out.shape();
-  cpu::gemm(out.dtype(), os[bd], os[bd + 1], a.shape().back(), alpha, operand(a), operand(b), beta, operand(out),
+  kernels::on(out).gemm(out.dtype(), os[bd], os[bd + 1], a.shape().back(), alpha, operand(a), operand(b), beta, operand(out),
             std::move(batch));
 }
 
@@ -272,7 +271,7 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, Scalar beta, 
   Tensor out = detail::make_tensor(shape, a.dtype(), a.device());
   // beta == 0 ignores bias entirely (NaN included), as in PyTorch.
   const bool use_bias = beta.to_double() != 0.0;
-  if (use_bias) cpu::copy(out, bias);
+  if (use_bias) kernels::on(out, bias).copy(out, bias);
   run_gemm(a, b, out, alpha, use_bias ? beta : Scalar(0));
   if (records(out, bias, a, b))
     autograd::record("addmm", {bias, a, b}, {out}, [bias_shape = bias.shape(), a, b, beta, alpha, use_bias](
@@ -302,13 +301,13 @@ Tensor& mm_out(Tensor& out, const Tensor& a, const Tensor& b) {
   if (!(out.shape() == shape)) fail<ShapeError>("mm_out", "out has shape ", out.shape(), ", expected ", shape);
   // Writing straight into out needs a layout GEMM can write and no overlap with the inputs.
   const auto* st = out.impl()->storage.get();
-  const bool direct = cpu::blas_layout(shape[0], shape[1], out.stride(0), out.stride(1)).ok &&
+  const bool direct = kernels::blas_layout(shape[0], shape[1], out.stride(0), out.stride(1)).ok &&
                       st != a.impl()->storage.get() && st != b.impl()->storage.get();
   if (direct) {
     run_gemm(a, b, out, 1, 0);
   } else {
     const Tensor tmp = batched_product("mm_out", a, b, a, b);
-    cpu::copy(out, tmp);
+    kernels::on(out, tmp).copy(out, tmp);
   }
   out.impl()->storage->bump_version();
   return out;

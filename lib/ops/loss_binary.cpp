@@ -8,7 +8,7 @@
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/loss.hpp"
+#include "kernels/backend.hpp"
 #include "ops/loss_common.hpp"
 #include "tapeflow/nn/functional/loss.hpp"
 #include "tapeflow/ops/elementwise.hpp"
@@ -35,7 +35,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BCE
   detail::check_input_target(op, input, target);
   detail::check_broadcast_weight(op, input, options.weight, "weight");
   Tensor out = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
-  cpu::binary_cross_entropy(op, out, input.contiguous(), target.contiguous());
+  kernels::on(out).binary_cross_entropy(op, out, input.contiguous(), target.contiguous());
   if (autograd::should_record(input, target))
     autograd::record(op, {input, target}, {out}, [input, target](const autograd::BackwardArgs& a) {
       const Tensor& g = a.grad();
@@ -56,7 +56,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   detail::check_broadcast_weight(op, input, options.pos_weight, "pos_weight");
   const Tensor pw = options.pos_weight;
   Tensor out = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
-  cpu::binary_cross_entropy_with_logits(out, input.contiguous(), target.contiguous(),
+  kernels::on(out).binary_cross_entropy_with_logits(out, input.contiguous(), target.contiguous(),
                                         pw.defined() ? pw.expand(input.shape()).contiguous() : Tensor());
   if (autograd::should_record(input, target))
     autograd::record(op, {input, target}, {out}, [input, target, pw](const autograd::BackwardArgs& a) {

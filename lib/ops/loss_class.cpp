@@ -17,7 +17,7 @@
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/loss.hpp"
+#include "kernels/backend.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/nn_common.hpp"
 #include "tapeflow/creation.hpp"
@@ -73,31 +73,25 @@ void check_weight(const char* op, const Tensor& input, const Tensor& weight, std
   tapeflow::detail::check_companion(op, input, weight, "weight");
 }
 
-// The per-sample losses reduced (total / normaliser, or the total), or as a tensor for None.
-template <typename T>
-Tensor reduce_samples(const std::vector<double>& per_sample, Reduction reduction, double normaliser,
-                      const Shape& target_shape, Device device) {
-  if (reduction == Reduction::None) {
-    Tensor out = tapeflow::detail::make_tensor(target_shape, dtype_v<T>, device);
-    T* o = out.data_ptr<T>();
-    for (std::size_t s = 0; s < per_sample.size(); ++s) o[s] = static_cast<T>(per_sample[s]);
-    return out;
-  }
-  const double total = std::accumulate(per_sample.begin(), per_sample.end(), 0.0);
-  Tensor out = tapeflow::detail::make_tensor({}, dtype_v<T>, device);
-  *out.data_ptr<T>() = static_cast<T>(reduction == Reduction::Mean ? total / normaliser : total);
-  return out;
+// The per-sample losses (float64) reduced: total / normaliser, the total, or one per sample for
+// None, in the input's dtype. Not recorded: the loss op records itself as a whole.
+Tensor reduce_samples(const Tensor& per_sample, Reduction reduction, double normaliser, const Shape& target_shape,
+                      DType dtype) {
+  NoGradGuard no_grad;
+  if (reduction == Reduction::None) return per_sample.reshape(target_shape).to(dtype);
+  const Tensor total = sum(per_sample);
+  return (reduction == Reduction::Mean ? total / normaliser : total).to(dtype);
 }
 
 // The gradient in public ops: (softmax(x) * sums - a) * g, or -a * g, with the constants a (the
 // coefficients of -logp) and their per-sample sums.
-Tensor class_index_backward(const Tensor& input, const Tensor& target, const Tensor& weight, const cpu::ClassTargets& c,
+Tensor class_index_backward(const Tensor& input, const Tensor& target, const Tensor& weight, const kernels::ClassTargets& c,
                             const ClassLayout& l, Reduction reduction, double scale, Tensor g, bool from_logits) {
   Shape sums_shape = input.shape();
   sums_shape[static_cast<std::size_t>(l.class_dim)] = 1;
   const Tensor coef = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
   const Tensor sums = tapeflow::detail::make_tensor(sums_shape, input.dtype(), input.device());
-  cpu::class_loss_coefficients(c, target, weight, scale, coef, sums);
+  kernels::on(target).class_loss_coefficients(c, target, weight, scale, coef, sums);
   if (reduction == Reduction::None) g = g.unsqueeze(l.class_dim);
   if (!from_logits) return coef * (-g);
   return (softmax(input, l.class_dim) * sums - coef) * g;
@@ -109,19 +103,17 @@ Tensor class_index_loss(const char* op, const Tensor& input, const Tensor& targe
   const ClassLayout l = class_layout(op, input);
   check_class_indices(op, input, target, l);
   check_weight(op, input, weight, l.classes);
-  cpu::ClassTargets c{op, l.outer, l.classes, l.inner, l.target_shape, ignore_index, label_smoothing};
+  kernels::ClassTargets c{op, l.outer, l.classes, l.inner, l.target_shape, ignore_index, label_smoothing};
   const Tensor x = input.contiguous(), t = target.contiguous();
   const Tensor w = weight.defined() ? weight.contiguous() : Tensor();
-  const double total_weight = cpu::class_target_weight(c, t, w);
+  const double total_weight = kernels::on(t).class_target_weight(c, t, w);
   const bool record = autograd::should_record(input);
   // Each sample's max and log-sum-exp, kept for the backward when it will run.
   const Tensor stats =
       record && from_logits ? tapeflow::detail::make_tensor({2, t.numel()}, input.dtype(), input.device()) : Tensor();
-  std::vector<double> per_sample(static_cast<std::size_t>(t.numel()));
-  if (!per_sample.empty()) cpu::class_loss(c, x, t, w, from_logits, per_sample.data(), stats);
-  Tensor out = dispatch_floating(input.dtype(), op, [&]<typename T>() {
-    return reduce_samples<T>(per_sample, reduction, total_weight, l.target_shape, input.device());
-  });
+  const Tensor per_sample = tapeflow::detail::make_tensor({t.numel()}, kFloat64, input.device());
+  if (per_sample.numel() > 0) kernels::on(x).class_loss(c, x, t, w, from_logits, per_sample, stats);
+  Tensor out = reduce_samples(per_sample, reduction, total_weight, l.target_shape, input.dtype());
   if (record) {
     const double scale = reduction == Reduction::Mean ? 1.0 / total_weight : 1.0;
     autograd::record(op, {input}, {out}, [=](const autograd::BackwardArgs& a) {
@@ -130,7 +122,7 @@ Tensor class_index_loss(const char* op, const Tensor& input, const Tensor& targe
       // stats. With it, the same formula in public ops, differentiable again.
       if (!GradMode::is_enabled()) {
         Tensor grad = tapeflow::detail::make_tensor(input.shape(), input.dtype(), input.device());
-        if (grad.numel() > 0) cpu::class_loss_backward(c, grad, x, t, w, stats, scale, g.contiguous(), from_logits);
+        if (grad.numel() > 0) kernels::on(grad).class_loss_backward(c, grad, x, t, w, stats, scale, g.contiguous(), from_logits);
         return autograd::Grads{grad};
       }
       return autograd::Grads{class_index_backward(input, t, w, c, l, reduction, scale, g, from_logits)};

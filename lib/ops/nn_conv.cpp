@@ -6,7 +6,7 @@
 #include <climits>
 
 #include "autograd/tape.hpp"
-#include "cpu/conv.hpp"
+#include "kernels/backend.hpp"
 #include "ops/nn_common.hpp"
 #include "tapeflow/ops/nn.hpp"
 #include "tapeflow/ops/reduce.hpp"
@@ -22,9 +22,9 @@ struct ConvOpts {
 };
 
 // Geometry of a (N, groups * Cg, H, W) input under a kH x kW kernel.
-cpu::ConvGeom make_geom(std::int64_t Cg, std::int64_t H, std::int64_t W, std::int64_t kH, std::int64_t kW,
+kernels::ConvGeom make_geom(std::int64_t Cg, std::int64_t H, std::int64_t W, std::int64_t kH, std::int64_t kW,
                         const ConvOpts& o) {
-  cpu::ConvGeom g{Cg, H, W, kH, kW, o.s[0], o.s[1], o.p[0], o.p[1], o.d[0], o.d[1], 0, 0};
+  kernels::ConvGeom g{Cg, H, W, kH, kW, o.s[0], o.s[1], o.p[0], o.p[1], o.d[0], o.d[1], 0, 0};
   g.Ho = (H + 2 * o.p[0] - (o.d[0] * (kH - 1) + 1)) / o.s[0] + 1;
   g.Wo = (W + 2 * o.p[1] - (o.d[1] * (kW - 1) + 1)) / o.s[1] + 1;
   return g;
@@ -39,10 +39,10 @@ Tensor conv_weight_grad(const Tensor& grad, const Tensor& input, std::int64_t kH
 Tensor conv_forward(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvOpts& o) {
   const std::int64_t N = input.size(0), H = input.size(2), W = input.size(3);
   const std::int64_t Cout = weight.size(0), kH = weight.size(2), kW = weight.size(3);
-  const cpu::ConvGeom g = make_geom(weight.size(1), H, W, kH, kW, o);
+  const kernels::ConvGeom g = make_geom(weight.size(1), H, W, kH, kW, o);
   Tensor out = detail::make_tensor({N, Cout, g.Ho, g.Wo}, input.dtype(), input.device());
   if (out.numel() > 0)
-    cpu::conv2d_forward(out, input.contiguous(), weight.contiguous(), bias.defined() ? bias.contiguous() : bias, g,
+    kernels::on(out).conv2d_forward(out, input.contiguous(), weight.contiguous(), bias.defined() ? bias.contiguous() : bias, g,
                         o.groups);
   if (autograd::should_record(input, weight, bias))
     autograd::record("conv2d", {input, weight, bias}, {out}, [input, weight, H, W, kH, kW, o](const autograd::BackwardArgs& a) {
@@ -56,9 +56,9 @@ Tensor conv_forward(const Tensor& input, const Tensor& weight, const Tensor& bia
 
 Tensor conv_input_grad(const Tensor& grad, const Tensor& weight, std::int64_t H, std::int64_t W, const ConvOpts& o) {
   const std::int64_t N = grad.size(0), Cg = weight.size(1), kH = weight.size(2), kW = weight.size(3);
-  const cpu::ConvGeom g = make_geom(Cg, H, W, kH, kW, o);
+  const kernels::ConvGeom g = make_geom(Cg, H, W, kH, kW, o);
   Tensor out = detail::make_tensor({N, Cg * o.groups, H, W}, grad.dtype(), grad.device());
-  if (out.numel() > 0) cpu::conv2d_backward_input(out, grad.contiguous(), weight.contiguous(), g, o.groups);
+  if (out.numel() > 0) kernels::on(out).conv2d_backward_input(out, grad.contiguous(), weight.contiguous(), g, o.groups);
   if (autograd::should_record(grad, weight))
     autograd::record("conv2d_backward_input", {grad, weight}, {out}, [grad, weight, kH, kW, o](const autograd::BackwardArgs& a) {
       const Tensor u = a.grad();  // shaped like conv2d's input
@@ -70,9 +70,9 @@ Tensor conv_input_grad(const Tensor& grad, const Tensor& weight, std::int64_t H,
 
 Tensor conv_weight_grad(const Tensor& grad, const Tensor& input, std::int64_t kH, std::int64_t kW, const ConvOpts& o) {
   const std::int64_t Cout = grad.size(1), Cg = input.size(1) / o.groups, H = input.size(2), W = input.size(3);
-  const cpu::ConvGeom g = make_geom(Cg, H, W, kH, kW, o);
+  const kernels::ConvGeom g = make_geom(Cg, H, W, kH, kW, o);
   Tensor out = detail::make_tensor({Cout, Cg, kH, kW}, grad.dtype(), grad.device());
-  if (out.numel() > 0) cpu::conv2d_backward_weight(out, grad.contiguous(), input.contiguous(), g, o.groups);
+  if (out.numel() > 0) kernels::on(out).conv2d_backward_weight(out, grad.contiguous(), input.contiguous(), g, o.groups);
   if (autograd::should_record(grad, input))
     autograd::record("conv2d_backward_weight", {grad, input}, {out}, [grad, input, H, W, o](const autograd::BackwardArgs& a) {
       const Tensor u = a.grad();  // shaped like conv2d's weight
@@ -112,7 +112,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
   if (H + 2 * o.p[0] < ekH || W + 2 * o.p[1] < ekW)
     fail<ShapeError>(op, "kernel of effective size (", ekH, ", ", ekW, ") is larger than the padded input (",
                      H + 2 * o.p[0], ", ", W + 2 * o.p[1], ") of input shape ", input.shape());
-  const cpu::ConvGeom g = make_geom(Cg, H, W, kH, kW, o);
+  const kernels::ConvGeom g = make_geom(Cg, H, W, kH, kW, o);
   if (g.col_rows() > INT_MAX || g.col_cols() > INT_MAX || Cout > INT_MAX)
     fail<ValueError>(op, "problem too large for 32-bit BLAS indices: input ", input.shape(), ", weight ",
                      weight.shape());

@@ -2,7 +2,7 @@
 // The backward keeps the mask (bool, not the output): dx = g * mask * scale.
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/random.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
 #include "tapeflow/ops/nn.hpp"
@@ -26,7 +26,7 @@ Tensor dropout(const Tensor& x, double p, bool training) {
   } else {
     out = detail::make_tensor(x.shape(), x.dtype(), x.device());
     if (rec) mask = detail::make_tensor(x.shape(), kBool, x.device());
-    cpu::dropout(out, mask, x.contiguous(), p, default_generator());
+    kernels::on(out).dropout(out, mask, x.contiguous(), p, default_generator());
     scale = 1.0 / (1.0 - p);
   }
   if (rec)

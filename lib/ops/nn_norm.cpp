@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "autograd/tape.hpp"
-#include "cpu/norm.hpp"
+#include "kernels/backend.hpp"
 #include "ops/nn_common.hpp"
 #include "ops/nn_native.hpp"
 #include "tapeflow/creation.hpp"
@@ -51,12 +51,12 @@ struct NormBackward {
       if (a.needs(1)) out[1] = empty(ps, opts);
       if (a.needs(2)) out[2] = empty(ps, opts);
       const std::int64_t N = shape_numel(ps), M = x.numel() / N;
-      cpu::layer_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, M, N);
+      kernels::on(out[0]).layer_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, M, N);
     } else {
       const std::int64_t C = x.size(1), N = x.size(0), S = C * N == 0 ? 0 : x.numel() / (N * C);
       if (a.needs(1)) out[1] = empty({C}, opts);
       if (a.needs(2)) out[2] = empty({C}, opts);
-      cpu::batch_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, N, C, S,
+      kernels::on(out[0]).batch_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, N, C, S,
                                batch_stats);
     }
     return out;
@@ -118,7 +118,7 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& x, IntArrayRe
   Tensor mean = make_tensor(stat_shape, x.dtype(), x.device());
   Tensor rstd = make_tensor(stat_shape, x.dtype(), x.device());
   if (M > 0)
-    cpu::layer_norm(out, mean, rstd, x.contiguous(), contiguous_or_undefined(weight), contiguous_or_undefined(bias), M,
+    kernels::on(out).layer_norm(out, mean, rstd, x.contiguous(), contiguous_or_undefined(weight), contiguous_or_undefined(bias), M,
                     N, eps);
   else if (mean.numel() > 0) {  // rows with nothing to normalise: undefined statistics
     mean.fill_(NAN);
@@ -149,12 +149,12 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& x, const Tens
       fail<ValueError>(op, "expected more than 1 value per channel when training, got input of shape ", x.shape());
     mean = make_tensor({C}, x.dtype(), x.device());
     var = make_tensor({C}, x.dtype(), x.device());
-    if (C > 0) cpu::channel_moments(mean, var, x.contiguous(), N, C, spatial);
+    if (C > 0) kernels::on(mean).channel_moments(mean, var, x.contiguous(), N, C, spatial);
     // Running statistics: updated in place (a copy for non-contiguous ones, copied back).
     const auto update = [&](const Tensor& running, const Tensor& stat, double factor) {
       if (!running.defined()) return;
       Tensor r = running.contiguous();
-      cpu::momentum_update(r, stat, momentum, factor);
+      kernels::on(r).momentum_update(r, stat, momentum, factor);
       if (r.is_same(running)) running.impl()->storage->bump_version();
       else Tensor(running).copy_(r);
     };
@@ -167,10 +167,10 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& x, const Tens
     var = running_var.contiguous();
   }
   Tensor rstd = make_tensor({C}, x.dtype(), x.device());
-  if (C > 0) cpu::inverse_std(rstd, var, eps);
+  if (C > 0) kernels::on(rstd).inverse_std(rstd, var, eps);
   Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
   if (out.numel() > 0)
-    cpu::channel_normalize(out, x.contiguous(), mean, rstd, contiguous_or_undefined(weight),
+    kernels::on(out).channel_normalize(out, x.contiguous(), mean, rstd, contiguous_or_undefined(weight),
                            contiguous_or_undefined(bias), N, C, spatial);
   return {out, mean, rstd};
 }

@@ -4,7 +4,7 @@
 // own, avg_pool2d_backward and adaptive_avg_pool2d_backward, whose backward is the forward
 // average again (the two are adjoint linear maps).
 #include "autograd/tape.hpp"
-#include "cpu/pool.hpp"
+#include "kernels/backend.hpp"
 #include "ops/nn_common.hpp"
 #include "tapeflow/ops/index.hpp"
 #include "tapeflow/ops/nn.hpp"
@@ -45,7 +45,7 @@ std::int64_t pooled_size(std::int64_t in, std::int64_t k, std::int64_t s, std::i
   return out;
 }
 
-cpu::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride,
+kernels::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size, IntArrayRef stride,
                         IntArrayRef padding, IntArrayRef dilation, bool ceil_mode) {
   check_pool_input(op, x);
   const auto k = detail::pair_arg(op, "kernel_size", kernel_size, 1);
@@ -54,7 +54,7 @@ cpu::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size
   const auto d = detail::pair_arg(op, "dilation", dilation, 1);
   if (p[0] > k[0] / 2 || p[1] > k[1] / 2)
     fail<ValueError>(op, "padding ", padding, " must be at most half of kernel_size ", kernel_size);
-  cpu::PoolGeom g{x.size(-2), x.size(-1), k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], 0, 0};
+  kernels::PoolGeom g{x.size(-2), x.size(-1), k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], 0, 0};
   g.Ho = pooled_size(g.H, g.kH, g.sH, g.pH, g.dH, ceil_mode);
   g.Wo = pooled_size(g.W, g.kW, g.sW, g.pW, g.dW, ceil_mode);
   if (g.Ho < 1 || g.Wo < 1)
@@ -67,7 +67,7 @@ cpu::PoolGeom pool_geom(const char* op, const Tensor& x, IntArrayRef kernel_size
 // backward is its adjoint, a gather of the upstream gradient at the argmax (any order works).
 Tensor max_pool_backward(const Tensor& g, const Tensor& indices, const Shape& in_shape) {
   Tensor out = detail::make_tensor(in_shape, g.dtype(), g.device());
-  if (out.numel() > 0) cpu::max_pool2d_backward(out, g.contiguous(), indices, planes_of(out));
+  if (out.numel() > 0) kernels::on(out).max_pool2d_backward(out, g.contiguous(), indices, planes_of(out));
   if (autograd::should_record(g))
     autograd::record("max_pool2d_backward", {g}, {out}, [indices](const autograd::BackwardArgs& a) {
       const std::int64_t nd = indices.dim();
@@ -83,11 +83,11 @@ void record_max_pool(const Tensor& input, const Tensor& out, const Tensor& indic
   });
 }
 
-Tensor avg_pool_backward(const Tensor& grad, const Shape& in_shape, const cpu::PoolGeom& g, bool count_include_pad);
+Tensor avg_pool_backward(const Tensor& grad, const Shape& in_shape, const kernels::PoolGeom& g, bool count_include_pad);
 
-Tensor avg_pool_forward(const Tensor& x, const cpu::PoolGeom& g, bool count_include_pad) {
+Tensor avg_pool_forward(const Tensor& x, const kernels::PoolGeom& g, bool count_include_pad) {
   Tensor out = detail::make_tensor(pooled_shape(x, g.Ho, g.Wo), x.dtype(), x.device());
-  if (out.numel() > 0) cpu::avg_pool2d(out, x.contiguous(), planes_of(x), g, count_include_pad);
+  if (out.numel() > 0) kernels::on(out).avg_pool2d(out, x.contiguous(), planes_of(x), g, count_include_pad);
   if (autograd::should_record(x))
     autograd::record("avg_pool2d", {x}, {out}, [g, count_include_pad, shape = x.shape()](const autograd::BackwardArgs& a) {
       return autograd::Grads{avg_pool_backward(a.grad(), shape, g, count_include_pad)};
@@ -95,9 +95,9 @@ Tensor avg_pool_forward(const Tensor& x, const cpu::PoolGeom& g, bool count_incl
   return out;
 }
 
-Tensor avg_pool_backward(const Tensor& grad, const Shape& in_shape, const cpu::PoolGeom& g, bool count_include_pad) {
+Tensor avg_pool_backward(const Tensor& grad, const Shape& in_shape, const kernels::PoolGeom& g, bool count_include_pad) {
   Tensor out = detail::make_tensor(in_shape, grad.dtype(), grad.device());
-  if (out.numel() > 0) cpu::avg_pool2d_backward(out, grad.contiguous(), planes_of(out), g, count_include_pad);
+  if (out.numel() > 0) kernels::on(out).avg_pool2d_backward(out, grad.contiguous(), planes_of(out), g, count_include_pad);
   if (autograd::should_record(grad))
     autograd::record("avg_pool2d_backward", {grad}, {out}, [g, count_include_pad](const autograd::BackwardArgs& a) {
       return autograd::Grads{avg_pool_forward(a.grad(), g, count_include_pad)};
@@ -109,7 +109,7 @@ Tensor adaptive_backward(const Tensor& grad, const Shape& in_shape);
 
 Tensor adaptive_forward(const Tensor& x, std::int64_t Ho, std::int64_t Wo) {
   Tensor out = detail::make_tensor(pooled_shape(x, Ho, Wo), x.dtype(), x.device());
-  if (out.numel() > 0) cpu::adaptive_avg_pool2d(out, x.contiguous(), planes_of(x), x.size(-2), x.size(-1), Ho, Wo);
+  if (out.numel() > 0) kernels::on(out).adaptive_avg_pool2d(out, x.contiguous(), planes_of(x), x.size(-2), x.size(-1), Ho, Wo);
   if (autograd::should_record(x))
     autograd::record("adaptive_avg_pool2d", {x}, {out}, [shape = x.shape()](const autograd::BackwardArgs& a) {
       return autograd::Grads{adaptive_backward(a.grad(), shape)};
@@ -121,7 +121,7 @@ Tensor adaptive_backward(const Tensor& grad, const Shape& in_shape) {
   Tensor out = detail::make_tensor(in_shape, grad.dtype(), grad.device());
   const std::int64_t Ho = grad.size(-2), Wo = grad.size(-1);
   if (out.numel() > 0)
-    cpu::adaptive_avg_pool2d_backward(out, grad.contiguous(), planes_of(out), out.size(-2), out.size(-1), Ho, Wo);
+    kernels::on(out).adaptive_avg_pool2d_backward(out, grad.contiguous(), planes_of(out), out.size(-2), out.size(-1), Ho, Wo);
   if (autograd::should_record(grad))
     autograd::record("adaptive_avg_pool2d_backward", {grad}, {out}, [Ho, Wo](const autograd::BackwardArgs& a) {
       return autograd::Grads{adaptive_forward(a.grad(), Ho, Wo)};
@@ -133,11 +133,11 @@ Tensor adaptive_backward(const Tensor& grad, const Shape& in_shape) {
 
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride,
                                                   IntArrayRef padding, IntArrayRef dilation, bool ceil_mode) {
-  const cpu::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
+  const kernels::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
   const Shape shape = pooled_shape(input, g.Ho, g.Wo);
   Tensor out = detail::make_tensor(shape, input.dtype(), input.device());
   Tensor indices = detail::make_tensor(shape, kInt64, input.device());
-  if (out.numel() > 0) cpu::max_pool2d(out, indices, input.contiguous(), planes_of(input), g);
+  if (out.numel() > 0) kernels::on(out).max_pool2d(out, indices, input.contiguous(), planes_of(input), g);
   if (autograd::should_record(input)) record_max_pool(input, out, indices);
   return {out, indices};
 }
@@ -146,16 +146,16 @@ Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stri
                   IntArrayRef dilation, bool ceil_mode) {
   if (autograd::should_record(input))  // the backward needs the argmax indices
     return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode).first;
-  const cpu::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
+  const kernels::PoolGeom g = pool_geom("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode);
   Tensor out = detail::make_tensor(pooled_shape(input, g.Ho, g.Wo), input.dtype(), input.device());
-  if (out.numel() > 0) cpu::max_pool2d(out, Tensor(), input.contiguous(), planes_of(input), g);
+  if (out.numel() > 0) kernels::on(out).max_pool2d(out, Tensor(), input.contiguous(), planes_of(input), g);
   return out;
 }
 
 Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride, IntArrayRef padding,
                   bool ceil_mode, bool count_include_pad) {
   const std::int64_t one = 1;
-  const cpu::PoolGeom g = pool_geom("avg_pool2d", input, kernel_size, stride, padding, one, ceil_mode);
+  const kernels::PoolGeom g = pool_geom("avg_pool2d", input, kernel_size, stride, padding, one, ceil_mode);
   return avg_pool_forward(input, g, count_include_pad);
 }
 

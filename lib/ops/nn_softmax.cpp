@@ -1,6 +1,6 @@
 // softmax and log_softmax along one dim (float32/float64), with their backward formulas.
 #include "autograd/tape.hpp"
-#include "cpu/softmax.hpp"
+#include "kernels/backend.hpp"
 #include "ops/nn_common.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
@@ -35,7 +35,7 @@ Tensor softmax_impl(const char* op, const Tensor& x, std::int64_t dim, bool log)
       if (i > d) inner *= s[static_cast<std::size_t>(i)];
     }
     const std::int64_t n = x.dim() == 0 ? 1 : s[static_cast<std::size_t>(d)];
-    cpu::softmax(out, x.contiguous(), outer, n, inner, log);
+    kernels::on(out).softmax(out, x.contiguous(), outer, n, inner, log);
   }
   if (autograd::should_record(x))
     autograd::record(op, {x}, {out}, [d, log](const autograd::BackwardArgs& g) {

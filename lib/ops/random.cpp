@@ -7,8 +7,7 @@
 #include <limits>
 
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
-#include "cpu/random.hpp"
+#include "kernels/backend.hpp"
 
 namespace tapeflow {
 namespace {
@@ -47,7 +46,7 @@ Tensor& draw_in_place(const char* op, Tensor& t, const Draw& draw) {
   } else {
     const Tensor tmp = detail::make_tensor(t.shape(), t.dtype(), t.device());
     draw(tmp);
-    cpu::copy(t, tmp);
+    kernels::on(t, tmp).copy(t, tmp);
   }
   t.impl()->storage->bump_version();
   return t;
@@ -68,14 +67,14 @@ std::pair<double, double> exact_integer_range(DType dtype) {
 Tensor rand(IntArrayRef shape, TensorOptions o, Generator* gen) {
   check_floating("rand", o.dtype());
   Tensor t = fresh("rand", shape, o);
-  cpu::uniform(t, 0.0, 1.0, pick(gen));
+  kernels::on(t).uniform(t, 0.0, 1.0, pick(gen));
   return finish(t, o);
 }
 
 Tensor randn(IntArrayRef shape, TensorOptions o, Generator* gen) {
   check_floating("randn", o.dtype());
   Tensor t = fresh("randn", shape, o);
-  cpu::normal(t, 0.0, 1.0, pick(gen));
+  kernels::on(t).normal(t, 0.0, 1.0, pick(gen));
   return finish(t, o);
 }
 
@@ -86,7 +85,7 @@ Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef shape, TensorOpt
   if (static_cast<double>(low) < lo || static_cast<double>(high - 1) > hi)
     fail<ValueError>("randint", "range [", low, ", ", high, ") does not fit in ", o.dtype());
   Tensor t = fresh("randint", shape, o);
-  cpu::randint(t, low, static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low), pick(gen));
+  kernels::on(t).randint(t, low, static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low), pick(gen));
   return finish(t, o);
 }
 
@@ -106,14 +105,14 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
         fail<ValueError>("bernoulli", "probabilities must be in [0, 1], got ", pp[i], " at flat index ", i);
   });
   Tensor out = detail::make_tensor(p.shape(), p.dtype(), p.device());
-  cpu::bernoulli(out, pc, pick(gen));
+  kernels::on(out).bernoulli(out, pc, pick(gen));
   return out;
 }
 
 Tensor bernoulli(IntArrayRef shape, double p, TensorOptions o, Generator* gen) {
   if (!(p >= 0.0 && p <= 1.0)) fail<ValueError>("bernoulli", "probability must be in [0, 1], got ", p);
   Tensor t = fresh("bernoulli", shape, o);
-  cpu::bernoulli(t, p, pick(gen));
+  kernels::on(t).bernoulli(t, p, pick(gen));
   return finish(t, o);
 }
 
@@ -124,20 +123,20 @@ Tensor randperm(std::int64_t n, TensorOptions o, Generator* gen) {
     fail<ValueError>("randperm", "n=", n, " is too large for ", o.dtype());
   check_cpu("randperm", o.device());
   Tensor t = detail::make_tensor({n}, kInt64, o.device());
-  cpu::randperm(t, pick(gen));
+  kernels::on(t).randperm(t, pick(gen));
   return finish(o.dtype() == kInt64 ? t : t.to(o.dtype()), o);
 }
 
 Tensor& uniform_(Tensor& t, double from, double to, Generator* gen) {
   if (!(from <= to) || !std::isfinite(to - from))
     fail<ValueError>("uniform_", "expected finite from <= to, got from=", from, " to=", to);
-  return draw_in_place("uniform_", t, [&](const Tensor& dst) { cpu::uniform(dst, from, to, pick(gen)); });
+  return draw_in_place("uniform_", t, [&](const Tensor& dst) { kernels::on(dst).uniform(dst, from, to, pick(gen)); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
   if (!std::isfinite(mean) || !(std >= 0.0) || !std::isfinite(std))
     fail<ValueError>("normal_", "expected a finite mean and a finite std >= 0, got mean=", mean, " std=", std);
-  return draw_in_place("normal_", t, [&](const Tensor& dst) { cpu::normal(dst, mean, std, pick(gen)); });
+  return draw_in_place("normal_", t, [&](const Tensor& dst) { kernels::on(dst).normal(dst, mean, std, pick(gen)); });
 }
 
 }  // namespace tapeflow

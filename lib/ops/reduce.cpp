@@ -6,7 +6,7 @@
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/reduce.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
 
@@ -33,7 +33,7 @@ void require_floating(const char* op, const Tensor& x) {
 
 // Which input dims are reduced, the output shape, and how many elements each output covers.
 struct Plan {
-  cpu::ReduceMask reduced;
+  kernels::ReduceMask reduced;
   Shape out_shape;
   std::int64_t count = 1;
 };
@@ -131,12 +131,12 @@ Tensor with_dtype(const Tensor& x, std::optional<DType> dtype, Run run) {
   return out.dtype() == *dtype ? out : out.to(*dtype);
 }
 
-using Kernel = void (*)(const Tensor&, const Tensor&, const cpu::ReduceMask&);
+using Kernel = void (kernels::Backend::*)(const Tensor&, const Tensor&, const kernels::ReduceMask&) const;
 
 Tensor reduce_simple(const char* op, Kernel kernel, const Tensor& x, IntArrayRef dims, bool keepdim, DType out_dtype) {
   const Plan p = plan_dims(op, x, dims, keepdim);
   Tensor out = detail::make_tensor(p.out_shape, out_dtype, x.device());
-  kernel(out, x, p.reduced);
+  (kernels::on(out).*kernel)(out, x, p.reduced);
   return out;
 }
 
@@ -145,7 +145,7 @@ Tensor extremum(const char* op, Kernel kernel, const Tensor& x, IntArrayRef dims
   const Plan p = plan_dims(op, x, dims, keepdim);
   require_nonempty(op, x, p);
   Tensor out = detail::make_tensor(p.out_shape, x.dtype(), x.device());
-  kernel(out, x, p.reduced);
+  (kernels::on(out).*kernel)(out, x, p.reduced);
   if (autograd::should_record(x))
     autograd::record(op, {x}, {out}, [x, keep = keep_shape(op, x, dims), d = DimList(dims.begin(), dims.end())](
                                          const BackwardArgs& g) {
@@ -154,7 +154,7 @@ Tensor extremum(const char* op, Kernel kernel, const Tensor& x, IntArrayRef dims
   return out;
 }
 
-using IndexKernel = void (*)(const Tensor&, const Tensor&, const Tensor&, const cpu::ReduceMask&);
+using IndexKernel = void (kernels::Backend::*)(const Tensor&, const Tensor&, const Tensor&, const kernels::ReduceMask&) const;
 
 std::pair<Tensor, Tensor> extremum_with_index(const char* op, IndexKernel kernel, const Tensor& x, IntArrayRef dims,
                                               bool keepdim, bool want_values) {
@@ -163,7 +163,7 @@ std::pair<Tensor, Tensor> extremum_with_index(const char* op, IndexKernel kernel
   require_nonempty(op, x, p);
   Tensor values = want_values ? detail::make_tensor(p.out_shape, x.dtype(), x.device()) : Tensor();
   Tensor indices = detail::make_tensor(p.out_shape, kInt64, x.device());
-  kernel(values, indices, x, p.reduced);
+  (kernels::on(x).*kernel)(values, indices, x, p.reduced);
   return {values, indices};
 }
 
@@ -181,7 +181,7 @@ Tensor variance(const char* op, const Tensor& x, IntArrayRef dims, std::int64_t 
   require_floating(op, x);
   const Plan p = plan_dims(op, x, dims, keepdim);
   Tensor out = detail::make_tensor(p.out_shape, x.dtype(), x.device());
-  cpu::var(out, x, p.reduced, correction, take_sqrt);
+  kernels::on(out).var(out, x, p.reduced, correction, take_sqrt);
   if (autograd::should_record(x)) {
     // d var = 2 (x - mean) / (N - correction); d std = d var / (2 std).
     const double denom = static_cast<double>(p.count - correction);
@@ -202,7 +202,7 @@ Tensor sum(const Tensor& x, std::optional<DType> dtype) { return sum(x, {}, fals
 Tensor sum(const Tensor& x, IntArrayRef dims, bool keepdim, std::optional<DType> dtype) {
   check_input("sum", x);
   return with_dtype(x, dtype, [&](const Tensor& in) {
-    Tensor out = reduce_simple("sum", cpu::sum, in, dims, keepdim, accumulate_dtype(in.dtype()));
+    Tensor out = reduce_simple("sum", &kernels::Backend::sum, in, dims, keepdim, accumulate_dtype(in.dtype()));
     if (autograd::should_record(in))
       autograd::record("sum", {in}, {out}, [keep = keep_shape("sum", in, dims), shape = in.shape()](const BackwardArgs& g) {
         return Grads{g.grad().reshape(keep).expand(shape)};
@@ -216,7 +216,7 @@ Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 Tensor mean(const Tensor& x, IntArrayRef dims, bool keepdim) {
   check_input("mean", x);
   require_floating("mean", x);
-  Tensor out = reduce_simple("mean", cpu::mean, x, dims, keepdim, x.dtype());
+  Tensor out = reduce_simple("mean", &kernels::Backend::mean, x, dims, keepdim, x.dtype());
   if (autograd::should_record(x)) {
     const double count = out.numel() == 0 ? 1.0 : static_cast<double>(x.numel()) / static_cast<double>(out.numel());
     autograd::record("mean", {x}, {out}, [count, keep = keep_shape("mean", x, dims), shape = x.shape()](const BackwardArgs& g) {
@@ -230,7 +230,7 @@ namespace {
 Tensor prod_impl(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
   check_input("prod", x);
   const IntArrayRef dims = dim ? IntArrayRef(*dim) : IntArrayRef();
-  Tensor out = reduce_simple("prod", cpu::prod, x, dims, keepdim, accumulate_dtype(x.dtype()));
+  Tensor out = reduce_simple("prod", &kernels::Backend::prod, x, dims, keepdim, accumulate_dtype(x.dtype()));
   if (autograd::should_record(x))
     autograd::record("prod", {x}, {out}, [x, dim, keep = keep_shape("prod", x, dims)](const BackwardArgs& g) {
       return Grads{prod_backward(g.grad().reshape(keep), x, g.outputs[0].reshape(keep), dim, keep)};
@@ -242,10 +242,10 @@ Tensor prod_impl(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim)
 Tensor prod(const Tensor& x) { return prod_impl(x, std::nullopt, false); }
 Tensor prod(const Tensor& x, std::int64_t dim, bool keepdim) { return prod_impl(x, dim, keepdim); }
 
-Tensor amax(const Tensor& x, IntArrayRef dims, bool keepdim) { return extremum("amax", cpu::amax, x, dims, keepdim); }
-Tensor amin(const Tensor& x, IntArrayRef dims, bool keepdim) { return extremum("amin", cpu::amin, x, dims, keepdim); }
-Tensor max(const Tensor& x) { return extremum("max", cpu::amax, x, {}, false); }
-Tensor min(const Tensor& x) { return extremum("min", cpu::amin, x, {}, false); }
+Tensor amax(const Tensor& x, IntArrayRef dims, bool keepdim) { return extremum("amax", &kernels::Backend::amax, x, dims, keepdim); }
+Tensor amin(const Tensor& x, IntArrayRef dims, bool keepdim) { return extremum("amin", &kernels::Backend::amin, x, dims, keepdim); }
+Tensor max(const Tensor& x) { return extremum("max", &kernels::Backend::amax, x, {}, false); }
+Tensor min(const Tensor& x) { return extremum("min", &kernels::Backend::amin, x, {}, false); }
 
 namespace {
 // Values and indices; only the values record: their gradient goes to the selected positions.
@@ -273,17 +273,17 @@ std::pair<Tensor, Tensor> extremum_dim(const char* op, IndexKernel kernel, const
 }  // namespace
 
 std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
-  return extremum_dim("max", cpu::max_with_index, x, dim, keepdim);
+  return extremum_dim("max", &kernels::Backend::max_with_index, x, dim, keepdim);
 }
 std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
-  return extremum_dim("min", cpu::min_with_index, x, dim, keepdim);
+  return extremum_dim("min", &kernels::Backend::min_with_index, x, dim, keepdim);
 }
 
 Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
-  return arg_extremum("argmax", cpu::max_with_index, x, dim, keepdim);
+  return arg_extremum("argmax", &kernels::Backend::max_with_index, x, dim, keepdim);
 }
 Tensor argmin(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
-  return arg_extremum("argmin", cpu::min_with_index, x, dim, keepdim);
+  return arg_extremum("argmin", &kernels::Backend::min_with_index, x, dim, keepdim);
 }
 
 Tensor var(const Tensor& x, IntArrayRef dims, std::int64_t correction, bool keepdim) {
@@ -296,7 +296,7 @@ Tensor std(const Tensor& x, IntArrayRef dims, std::int64_t correction, bool keep
 Tensor logsumexp(const Tensor& x, IntArrayRef dims, bool keepdim) {
   check_input("logsumexp", x);
   require_floating("logsumexp", x);
-  Tensor out = reduce_simple("logsumexp", cpu::logsumexp, x, dims, keepdim, x.dtype());
+  Tensor out = reduce_simple("logsumexp", &kernels::Backend::logsumexp, x, dims, keepdim, x.dtype());
   if (autograd::should_record(x))
     autograd::record("logsumexp", {x}, {out}, [x, keep = keep_shape("logsumexp", x, dims)](const BackwardArgs& g) {
       return Grads{exp(x - g.outputs[0].reshape(keep)) * g.grad().reshape(keep)};
@@ -312,7 +312,7 @@ Tensor norm(const Tensor& x, Scalar p, IntArrayRef dims, bool keepdim) {
   const Plan plan = plan_dims("norm", x, dims, keepdim);
   if (std::isinf(order)) require_nonempty("norm", x, plan);
   Tensor out = detail::make_tensor(plan.out_shape, x.dtype(), x.device());
-  cpu::norm(out, x, plan.reduced, order);
+  kernels::on(out).norm(out, x, plan.reduced, order);
   if (autograd::should_record(x))
     autograd::record("norm", {x}, {out}, [x, order, keep = keep_shape("norm", x, dims),
                                           d = DimList(dims.begin(), dims.end())](const BackwardArgs& g) {
@@ -326,7 +326,7 @@ Tensor cumsum(const Tensor& x, std::int64_t dim, std::optional<DType> dtype) {
   const std::int64_t d = wrap_dim("cumsum", dim, x.dim());
   return with_dtype(x, dtype, [&](const Tensor& in) {
     Tensor out = detail::make_tensor(in.shape(), accumulate_dtype(in.dtype()), in.device());
-    cpu::cumsum(out, in, d);
+    kernels::on(out).cumsum(out, in, d);
     // The gradient of a prefix sum is the suffix sum of g: total - prefix + g.
     if (autograd::should_record(in))
       autograd::record("cumsum", {in}, {out}, [d](const BackwardArgs& g) {
@@ -339,11 +339,11 @@ Tensor cumsum(const Tensor& x, std::int64_t dim, std::optional<DType> dtype) {
 
 Tensor all(const Tensor& x) {
   check_input("all", x);
-  return reduce_simple("all", cpu::all, x, {}, false, kBool);
+  return reduce_simple("all", &kernels::Backend::all, x, {}, false, kBool);
 }
 Tensor any(const Tensor& x) {
   check_input("any", x);
-  return reduce_simple("any", cpu::any, x, {}, false, kBool);
+  return reduce_simple("any", &kernels::Backend::any, x, {}, false, kBool);
 }
 
 // ---- Tensor methods ----

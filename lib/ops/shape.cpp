@@ -6,7 +6,7 @@
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
-#include "cpu/copy.hpp"
+#include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/index.hpp"
 
@@ -70,7 +70,7 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::size_t w, std
                       std::int64_t step) {
   Tensor out = detail::make_tensor(in_shape, g.dtype(), g.device());
   out.zero_();
-  cpu::copy(slice_view(out, w, b, e, step), g);
+  kernels::on(g).copy(slice_view(out, w, b, e, step), g);
   if (autograd::should_record(g))
     record_unary("slice_backward", g, out, [w, b, e, step](const Tensor& gg) {
       return gg.slice(static_cast<std::int64_t>(w), b, e, step);
@@ -152,7 +152,7 @@ Tensor Tensor::reshape(IntArrayRef shape) const {
     out = detail::make_view(*this, s, *st, storage_offset());
   } else {  // a copy, laid out contiguously, then seen with the new shape
     out = detail::make_tensor(s, dtype(), device());
-    cpu::copy(detail::make_view(out, this->shape(), contiguous_strides(this->shape()), 0), *this);
+    kernels::on(*this).copy(detail::make_view(out, this->shape(), contiguous_strides(this->shape()), 0), *this);
   }
   if (autograd::should_record(*this))
     record_unary("reshape", *this, out, [in = this->shape()](const Tensor& g) { return g.reshape(in); });
@@ -455,7 +455,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t d) {
   std::int64_t pos = 0;
   for (const Tensor* t : parts) {
     const std::int64_t n = t->shape()[w];
-    cpu::copy(slice_view(out, w, pos, pos + n, 1), *t);
+    kernels::on(*t).copy(slice_view(out, w, pos, pos + n, 1), *t);
     pos += n;
   }
   if (autograd::should_record_list(tensors)) {

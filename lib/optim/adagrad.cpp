@@ -1,7 +1,7 @@
 // optim::Adagrad: options, construction, step (the math is in cpu/optim_update_rules.hpp).
 #include "tapeflow/optim/adagrad.hpp"
 
-#include "cpu/optim_update.hpp"
+#include "kernels/backend.hpp"
 #include "optim/update_state.hpp"
 #include "tapeflow/autograd.hpp"
 
@@ -29,7 +29,7 @@ void Adagrad::step() {
     detail::require_cpu(name(), param);
     const double step = detail::increment_step(state, name());
     const Tensor sum = detail::state_tensor(state, "sum", param, name(), o.initial_accumulator_value);
-    cpu::adagrad_update(param, grad, sum, {o.lr / (1 + (step - 1) * o.lr_decay), o.eps, o.weight_decay, o.maximize});
+    kernels::on(param).adagrad_update(param, grad, sum, {o.lr / (1 + (step - 1) * o.lr_decay), o.eps, o.weight_decay, o.maximize});
     param.impl()->storage->bump_version();
   });
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "cpu/optim_update.hpp"
+#include "kernels/backend.hpp"
 #include "optim/update_state.hpp"
 
 namespace tapeflow::optim::detail {
@@ -35,7 +35,7 @@ void adam_param_step(const char* optimizer, const Options& o, bool decoupled_wei
                           o.maximize,
                           1 - std::pow(o.betas[0], step),
                           std::sqrt(1 - std::pow(o.betas[1], step))};
-  cpu::adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, u);
+  kernels::on(param).adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, u);
   param.impl()->storage->bump_version();
 }
 

@@ -1,7 +1,7 @@
 // optim::RMSprop: options, construction, step (the math is in cpu/optim_update_rules.hpp).
 #include "tapeflow/optim/rmsprop.hpp"
 
-#include "cpu/optim_update.hpp"
+#include "kernels/backend.hpp"
 #include "optim/update_state.hpp"
 #include "tapeflow/autograd.hpp"
 
@@ -30,7 +30,7 @@ void RMSprop::step() {
     const Tensor square_avg = detail::state_tensor(state, "square_avg", param, name());
     const Tensor grad_avg = o.centered ? detail::state_tensor(state, "grad_avg", param, name()) : Tensor();
     const Tensor buffer = o.momentum > 0 ? detail::state_tensor(state, "momentum_buffer", param, name()) : Tensor();
-    cpu::rmsprop_update(param, grad, square_avg, grad_avg, buffer,
+    kernels::on(param).rmsprop_update(param, grad, square_avg, grad_avg, buffer,
                         {o.lr, o.alpha, o.eps, o.weight_decay, o.momentum, o.maximize});
     param.impl()->storage->bump_version();
   });

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "cpu/optim_update.hpp"
+#include "kernels/backend.hpp"
 #include "optim/update_state.hpp"
 #include "tapeflow/autograd.hpp"
 
@@ -38,7 +38,7 @@ void SGD::step() {
     const Tensor buffer = o.momentum != 0
                               ? detail::state_tensor(state, "momentum_buffer", param, name(), std::nullopt, &first_step)
                               : Tensor();
-    cpu::sgd_update(param, grad, buffer, first_step,
+    kernels::on(param).sgd_update(param, grad, buffer, first_step,
                     {o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, o.maximize});
     param.impl()->storage->bump_version();
   });

@@ -1,5 +1,5 @@
 // conv2d against a direct 7-loop float64 convolution; im2col/col2im as an adjoint pair.
-#include "../../lib/cpu/conv.hpp"
+#include "cpu/conv.hpp"
 #include "ops/nn_test_util.hpp"
 
 using namespace tapeflow;

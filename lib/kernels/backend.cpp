@@ -1,0 +1,23 @@
+// Finding the backend of a device.
+#include "kernels/backend.hpp"
+
+#include "tapeflow/error.hpp"
+
+namespace tapeflow::kernels {
+
+#ifdef TAPEFLOW_WITH_CUDA
+// cuda/cuda_backend.cpp: the CUDA backend, after checking that `device` names a visible GPU.
+const Backend& cuda_backend(Device device);
+#endif
+
+const Backend& on(Device device) {
+  if (device.is_cpu()) return cpu_backend();
+#ifdef TAPEFLOW_WITH_CUDA
+  return cuda_backend(device);
+#else
+  fail<DeviceError>("device", "tensors on ", device, " need the CUDA backend, and this build of tapeflow has none "
+                    "(configure with -Dcuda=enabled on a machine with nvcc)");
+#endif
+}
+
+}  // namespace tapeflow::kernels
