@@ -2,7 +2,7 @@
 // Elementwise maps on any device: out[i] = f(in[i]...), inputs broadcast to out's shape, each
 // operand read and written with its own strides. The functor (cpu/functors.hpp: host and device code) is the
 // same on every device; only the loop differs. CPU tensors run cpu::map (lib/cpu/elementwise.hpp);
-// CUDA tensors run cuda_backend::map, whose instances for each functor and dtype are compiled by
+// CUDA tensors run cuda_backend::Map, whose instances for each functor and dtype are compiled by
 // nvcc (cuda/elementwise_*.cu), so a functor used here must be listed there too (a CUDA build
 // fails to link otherwise).
 #include "cpu/elementwise.hpp"
@@ -11,9 +11,12 @@
 namespace tapeflow {
 
 namespace cuda_backend {
-// in: sizeof...(In) tensors, already on out's device.
+// Map<F, Out, In...>::run: the CUDA loop (cuda/elementwise.cuh); in: sizeof...(In) tensors on
+// out's device. Explicitly instantiated per functor and dtypes in cuda/elementwise_*.cu.
 template <class F, class Out, class... In>
-void map(const F& f, const Tensor& out, const Tensor* const* in);
+struct Map {
+  static void run(const F& f, const Tensor& out, const Tensor* const* in);
+};
 }  // namespace cuda_backend
 
 namespace kernels {
@@ -26,7 +29,7 @@ void map(const F& f, const Tensor& out, const Ts&... in) {
   }
 #ifdef TAPEFLOW_WITH_CUDA
   const Tensor* const operands[] = {&in...};
-  cuda_backend::map<F, Out, In...>(f, out, operands);
+  cuda_backend::Map<F, Out, In...>::run(f, out, operands);
 #else
   on(out.device());  // throws: this build has no backend for out's device
 #endif

@@ -102,18 +102,9 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
 Tensor pass_where_positive(const Tensor& g, const Tensor&, const Tensor& y) { return relu_backward(g, y); }
 
 // Exact gelu's derivative Phi(x) + x phi(x) needs erf, which no public op offers, so it is an
-// op of its own; its derivative phi(x) (2 - x^2) is written with public ops.
-struct GeluDerivative {
-  template <class V> V operator()(V x) const {
-    using std::erf;
-    using std::exp;
-    const V half = V(0.5);
-    return half * (V(1) + erf(x * V(0.70710678118654752440))) + x * exp(-half * x * x) * V(0.39894228040143267794);
-  }
-};
-
+// op of its own (functor cpu::GeluDerivative); its derivative phi(x) (2 - x^2) is written with public ops.
 Tensor gelu_derivative(const Tensor& x) {
-  Tensor d = ew::unary_op<Types::Floating>("gelu_backward", x, x.dtype(), []<typename T>() { return GeluDerivative{}; });
+  Tensor d = ew::unary_op<Types::Floating>("gelu_backward", x, x.dtype(), []<typename T>() { return cpu::GeluDerivative{}; });
   return recorded("gelu_backward", x, d, Saves::Input, [](const Tensor& g, const Tensor& x, const Tensor&) {
     return g * exp(x * x * -0.5) * 0.39894228040143267794 * (2 - x * x);
   });

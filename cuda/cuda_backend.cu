@@ -1,0 +1,169 @@
+// The CUDA backend: the kernel interface (lib/kernels/backend.hpp) on NVIDIA GPUs. Families not
+// yet ported throw a DeviceError naming the op, so a missing kernel is never a silent wrong answer.
+#include "allocator.hpp"
+#include "copy.hpp"
+#include "device.hpp"
+#include "kernels/backend.hpp"
+
+namespace tapeflow::kernels {
+namespace {
+
+[[noreturn]] void not_yet(const char* op) {
+  fail<DeviceError>(op,
+                    "is not implemented on CUDA devices yet (tapeflow's CUDA backend is in progress); "
+                    "run it on the CPU: .to(Device::cpu())");
+}
+
+class CudaBackend final : public Backend {
+ public:
+  void* allocate(std::size_t nbytes, Device device) const override {
+    return cuda_backend::allocate(nbytes, device.index());
+  }
+  void deallocate(void* p, std::size_t nbytes, Device device) const override {
+    cuda_backend::deallocate(p, nbytes, device.index());
+  }
+  void copy(const Tensor& dst, const Tensor& src) const override { cuda_backend::copy(dst, src); }
+  void fill(const Tensor& dst, Scalar value) const override { cuda_backend::fill(dst, value); }
+
+  void sum(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("sum"); }
+  void prod(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("prod"); }
+  void mean(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("mean"); }
+  void var(const Tensor&, const Tensor&, const ReduceMask&, std::int64_t, bool) const override { not_yet("var"); }
+  void logsumexp(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("logsumexp"); }
+  void norm(const Tensor&, const Tensor&, const ReduceMask&, double) const override { not_yet("norm"); }
+  void amax(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("amax"); }
+  void amin(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("amin"); }
+  void max_with_index(const Tensor&, const Tensor&, const Tensor&, const ReduceMask&) const override {
+    not_yet("max_with_index");
+  }
+  void min_with_index(const Tensor&, const Tensor&, const Tensor&, const ReduceMask&) const override {
+    not_yet("min_with_index");
+  }
+  void all(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("all"); }
+  void any(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("any"); }
+  void cumsum(const Tensor&, const Tensor&, std::int64_t) const override { not_yet("cumsum"); }
+  void gemm(DType, std::int64_t, std::int64_t, std::int64_t, Scalar, const GemmOperand&, const GemmOperand&, Scalar,
+            const GemmOperand&, GemmBatch) const override {
+    not_yet("gemm");
+  }
+  void check_index_range(const char*, const Tensor&, std::int64_t, std::int64_t) const override {
+    not_yet("check_index_range");
+  }
+  void gather(const Tensor&, const Tensor&, const Tensor&, std::int64_t) const override { not_yet("gather"); }
+  void scatter_add(const Tensor&, const Tensor&, const Tensor&, std::int64_t, std::int64_t) const override {
+    not_yet("scatter_add");
+  }
+  void one_hot(const Tensor&, const Tensor&) const override { not_yet("one_hot"); }
+  std::int64_t count_nonzero(const Tensor&) const override { not_yet("count_nonzero"); }
+  void nonzero_indices(const Tensor&, const Tensor&) const override { not_yet("nonzero_indices"); }
+  void conv2d_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
+                      std::int64_t) const override {
+    not_yet("conv2d_forward");
+  }
+  void conv2d_backward_input(const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
+                             std::int64_t) const override {
+    not_yet("conv2d_backward_input");
+  }
+  void conv2d_backward_weight(const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
+                              std::int64_t) const override {
+    not_yet("conv2d_backward_weight");
+  }
+  void max_pool2d(const Tensor&, const Tensor&, const Tensor&, std::int64_t, const PoolGeom&) const override {
+    not_yet("max_pool2d");
+  }
+  void max_pool2d_backward(const Tensor&, const Tensor&, const Tensor&, std::int64_t) const override {
+    not_yet("max_pool2d_backward");
+  }
+  void avg_pool2d(const Tensor&, const Tensor&, std::int64_t, const PoolGeom&, bool) const override {
+    not_yet("avg_pool2d");
+  }
+  void avg_pool2d_backward(const Tensor&, const Tensor&, std::int64_t, const PoolGeom&, bool) const override {
+    not_yet("avg_pool2d_backward");
+  }
+  void adaptive_avg_pool2d(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                           std::int64_t) const override {
+    not_yet("adaptive_avg_pool2d");
+  }
+  void adaptive_avg_pool2d_backward(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t,
+                                    std::int64_t, std::int64_t) const override {
+    not_yet("adaptive_avg_pool2d_backward");
+  }
+  void softmax(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t, bool) const override {
+    not_yet("softmax");
+  }
+  void layer_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                  std::int64_t, std::int64_t, double) const override {
+    not_yet("layer_norm");
+  }
+  void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                           const Tensor&, const Tensor&, std::int64_t, std::int64_t) const override {
+    not_yet("layer_norm_backward");
+  }
+  void channel_moments(const Tensor&, const Tensor&, const Tensor&, std::int64_t, std::int64_t,
+                       std::int64_t) const override {
+    not_yet("channel_moments");
+  }
+  void inverse_std(const Tensor&, const Tensor&, double) const override { not_yet("inverse_std"); }
+  void channel_normalize(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         std::int64_t, std::int64_t, std::int64_t) const override {
+    not_yet("channel_normalize");
+  }
+  void momentum_update(const Tensor&, const Tensor&, double, double) const override { not_yet("momentum_update"); }
+  void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                           const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t,
+                           bool) const override {
+    not_yet("batch_norm_backward");
+  }
+  double class_target_weight(const ClassTargets&, const Tensor&, const Tensor&) const override {
+    not_yet("class_target_weight");
+  }
+  void class_loss(const ClassTargets&, const Tensor&, const Tensor&, const Tensor&, bool, const Tensor&,
+                  const Tensor&) const override {
+    not_yet("class_loss");
+  }
+  void class_loss_backward(const ClassTargets&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                           const Tensor&, double, const Tensor&, bool) const override {
+    not_yet("class_loss_backward");
+  }
+  void class_loss_coefficients(const ClassTargets&, const Tensor&, const Tensor&, double, const Tensor&,
+                               const Tensor&) const override {
+    not_yet("class_loss_coefficients");
+  }
+  void binary_cross_entropy(const char*, const Tensor&, const Tensor&, const Tensor&) const override {
+    not_yet("binary_cross_entropy");
+  }
+  void binary_cross_entropy_with_logits(const Tensor&, const Tensor&, const Tensor&, const Tensor&) const override {
+    not_yet("binary_cross_entropy_with_logits");
+  }
+  void uniform(const Tensor&, double, double, Generator&) const override { not_yet("uniform"); }
+  void normal(const Tensor&, double, double, Generator&) const override { not_yet("normal"); }
+  void randint(const Tensor&, std::int64_t, std::uint64_t, Generator&) const override { not_yet("randint"); }
+  void bernoulli(const Tensor&, double, Generator&) const override { not_yet("bernoulli"); }
+  void bernoulli(const Tensor&, const Tensor&, Generator&) const override { not_yet("bernoulli"); }
+  void randperm(const Tensor&, Generator&) const override { not_yet("randperm"); }
+  void dropout(const Tensor&, const Tensor&, const Tensor&, double, Generator&) const override { not_yet("dropout"); }
+  void sgd_update(const Tensor&, const Tensor&, const Tensor&, bool, const cpu::SGDUpdate&) const override {
+    not_yet("sgd_update");
+  }
+  void adam_update(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                   const cpu::AdamUpdate&) const override {
+    not_yet("adam_update");
+  }
+  void rmsprop_update(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                      const cpu::RMSpropUpdate&) const override {
+    not_yet("rmsprop_update");
+  }
+  void adagrad_update(const Tensor&, const Tensor&, const Tensor&, const cpu::AdagradUpdate&) const override {
+    not_yet("adagrad_update");
+  }
+};
+
+}  // namespace
+
+const Backend& cuda_device_backend(Device device) {
+  static const CudaBackend backend;
+  cuda_backend::check_device("device", device);
+  return backend;
+}
+
+}  // namespace tapeflow::kernels
