@@ -25,6 +25,7 @@ class CudaBackend final : public Backend {
   void copy(const Tensor& dst, const Tensor& src) const override { cuda_backend::copy(dst, src); }
   void fill(const Tensor& dst, Scalar value) const override { cuda_backend::fill(dst, value); }
 
+  // ---- reductions (cuda/reduce.cu) ----
   void sum(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("sum"); }
   void prod(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("prod"); }
   void mean(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("mean"); }
@@ -42,10 +43,14 @@ class CudaBackend final : public Backend {
   void all(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("all"); }
   void any(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("any"); }
   void cumsum(const Tensor&, const Tensor&, std::int64_t) const override { not_yet("cumsum"); }
+
+  // ---- matmul (cuda/gemm.cu) ----
   void gemm(DType, std::int64_t, std::int64_t, std::int64_t, Scalar, const GemmOperand&, const GemmOperand&, Scalar,
             const GemmOperand&, GemmBatch) const override {
     not_yet("gemm");
   }
+
+  // ---- index (cuda/index.cu) ----
   void check_index_range(const char*, const Tensor&, std::int64_t, std::int64_t) const override {
     not_yet("check_index_range");
   }
@@ -56,6 +61,8 @@ class CudaBackend final : public Backend {
   void one_hot(const Tensor&, const Tensor&) const override { not_yet("one_hot"); }
   std::int64_t count_nonzero(const Tensor&) const override { not_yet("count_nonzero"); }
   void nonzero_indices(const Tensor&, const Tensor&) const override { not_yet("nonzero_indices"); }
+
+  // ---- conv2d (cuda/conv.cu) ----
   void conv2d_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
                       std::int64_t) const override {
     not_yet("conv2d_forward");
@@ -68,6 +75,8 @@ class CudaBackend final : public Backend {
                               std::int64_t) const override {
     not_yet("conv2d_backward_weight");
   }
+
+  // ---- pooling (cuda/pool.cu) ----
   void max_pool2d(const Tensor&, const Tensor&, const Tensor&, std::int64_t, const PoolGeom&) const override {
     not_yet("max_pool2d");
   }
@@ -88,9 +97,13 @@ class CudaBackend final : public Backend {
                                     std::int64_t, std::int64_t) const override {
     not_yet("adaptive_avg_pool2d_backward");
   }
+
+  // ---- softmax (cuda/softmax.cu) ----
   void softmax(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t, bool) const override {
     not_yet("softmax");
   }
+
+  // ---- normalisation (cuda/norm.cu) ----
   void layer_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                   std::int64_t, std::int64_t, double) const override {
     not_yet("layer_norm");
@@ -114,6 +127,8 @@ class CudaBackend final : public Backend {
                            bool) const override {
     not_yet("batch_norm_backward");
   }
+
+  // ---- losses (cuda/loss.cu) ----
   double class_target_weight(const ClassTargets&, const Tensor&, const Tensor&) const override {
     not_yet("class_target_weight");
   }
@@ -135,6 +150,8 @@ class CudaBackend final : public Backend {
   void binary_cross_entropy_with_logits(const Tensor&, const Tensor&, const Tensor&, const Tensor&) const override {
     not_yet("binary_cross_entropy_with_logits");
   }
+
+  // ---- random numbers (cuda/random.cu) ----
   void uniform(const Tensor&, double, double, Generator&) const override { not_yet("uniform"); }
   void normal(const Tensor&, double, double, Generator&) const override { not_yet("normal"); }
   void randint(const Tensor&, std::int64_t, std::uint64_t, Generator&) const override { not_yet("randint"); }
@@ -142,6 +159,8 @@ class CudaBackend final : public Backend {
   void bernoulli(const Tensor&, const Tensor&, Generator&) const override { not_yet("bernoulli"); }
   void randperm(const Tensor&, Generator&) const override { not_yet("randperm"); }
   void dropout(const Tensor&, const Tensor&, const Tensor&, double, Generator&) const override { not_yet("dropout"); }
+
+  // ---- optimizer updates (cuda/optim_update.cu) ----
   void sgd_update(const Tensor&, const Tensor&, const Tensor&, bool, const cpu::SGDUpdate&) const override {
     not_yet("sgd_update");
   }

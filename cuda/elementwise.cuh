@@ -75,34 +75,11 @@ __global__ void strided_kernel(F f, char* out, kernels::OffsetCalc<sizeof...(In)
     strided_element<Index, F, Out, In...>(f, out, oc, i, std::index_sequence_for<In...>{}, in.data());
 }
 
-// The coalesced operands as an OffsetCalc (innermost dim first); false when some offset needs
-// more than Index holds.
-template <std::size_t N, class Index>
-bool make_offset_calc(const detail::StridedOperands<N>& ops, kernels::OffsetCalc<static_cast<int>(N), Index>& oc) {
-  const int nd = static_cast<int>(ops.shape.size());
-  if (nd > kernels::kMaxKernelDims)
-    fail<ShapeError>("elementwise", "operands of ", nd, " non-mergeable dims; the CUDA kernels handle at most ",
-                     kernels::kMaxKernelDims);
-  constexpr long long limit = static_cast<long long>(std::numeric_limits<Index>::max());
-  oc.dims = nd;
-  for (int d = 0; d < nd; ++d) {
-    const std::size_t src = static_cast<std::size_t>(nd - 1 - d);
-    oc.sizes[d] = static_cast<Index>(ops.shape[src]);
-    for (int k = 0; k < static_cast<int>(N); ++k) {
-      const long long s = ops.strides[static_cast<std::size_t>(k)][src];
-      // A negative stride (unsigned Index) or an extent beyond Index's range needs the 64-bit kernel.
-      if ((s < 0 && !std::is_signed_v<Index>) || (s < 0 ? -s : s) * (ops.shape[src] - 1) > limit / 2) return false;
-      oc.strides[d][k] = static_cast<Index>(s);
-    }
-  }
-  return true;
-}
-
 template <class Index, class F, class Out, class... In>
 bool try_strided(const F& f, const detail::StridedOperands<sizeof...(In) + 1>& ops, long long n, cudaStream_t stream) {
   constexpr int N = sizeof...(In) + 1;
   kernels::OffsetCalc<N, Index> oc;
-  if (n > static_cast<long long>(std::numeric_limits<Index>::max() / 2) || !make_offset_calc(ops, oc)) return false;
+  if (n > static_cast<long long>(std::numeric_limits<Index>::max() / 2) || !kernels::make_offset_calc(ops, oc)) return false;
   std::array<const char*, sizeof...(In) == 0 ? 1 : sizeof...(In)> in{};
   for (std::size_t k = 1; k < static_cast<std::size_t>(N); ++k) in[k - 1] = ops.data[k];
   const LaunchShape ls = launch_shape(n);
