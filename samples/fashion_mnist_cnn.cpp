@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
 
   Cnn model;
 
+  model->to(tf::Device(a.device));  // parameters move before the optimizer takes them
   tf::optim::Adam optimizer(model->parameters(), {.lr = a.lr});
   // The learning rate follows half a cosine from lr down to 0 over the run.
   tf::optim::CosineAnnealingLR schedule(optimizer, {.T_max = a.epochs});

@@ -19,6 +19,7 @@ int run(int argc, char** argv) {
 
   nn::Sequential model(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 10));
 
+  model->to(tf::Device(a.device));  // parameters move before the optimizer takes them
   tf::optim::Adam optimizer(model->parameters(), {.lr = a.lr});
   // The learning rate follows half a cosine from lr down to 0 over the run.
   tf::optim::CosineAnnealingLR schedule(optimizer, {.T_max = a.epochs});

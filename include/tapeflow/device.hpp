@@ -12,6 +12,8 @@ class Device {
  public:
   constexpr Device() = default;
   constexpr Device(DeviceType type, int index) : type_(type), index_(index) {}
+  // "cpu", "cuda" (cuda:0) or "cuda:N", as torch::Device("cuda:1"); ValueError otherwise.
+  explicit Device(const std::string& spec);
   static constexpr Device cpu() { return Device(DeviceType::CPU, 0); }
   static constexpr Device cuda(int index = 0) { return Device(DeviceType::CUDA, index); }
 

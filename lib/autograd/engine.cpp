@@ -174,7 +174,8 @@ std::vector<Tensor> run_backward(const BackwardRequest& req) {
           if (o.impl() == in->impl()) in = &o;
       const Tensor& input = *in;
       Tensor g = sum_to(grads[k], input.shape());
-      if (g.dtype() != input.dtype()) g = g.to(input.dtype());
+      // A gradient arrives in its input's dtype and on its device (copy_ and to() may cross them).
+      if (g.dtype() != input.dtype() || g.device() != input.device()) g = g.to(input.device(), input.dtype());
       if (anomaly) check_finite(e->name, k, g);
       add_grad(input, std::move(g));
     }

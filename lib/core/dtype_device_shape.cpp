@@ -21,6 +21,20 @@ const char* dtype_name(DType dt) noexcept {
 }
 std::ostream& operator<<(std::ostream& os, DType dt) { return os << dtype_name(dt); }
 
+Device::Device(const std::string& spec) {
+  auto bad = [&] {
+    fail<ValueError>("Device", "expected \"cpu\", \"cuda\" or \"cuda:N\" (N a device index), got \"", spec, "\"");
+  };
+  if (spec == "cpu") return;
+  if (spec.rfind("cuda", 0) != 0) bad();
+  type_ = DeviceType::CUDA;
+  if (spec.size() == 4) return;
+  if (spec[4] != ':' || spec.size() == 5 || spec.size() > 9) bad();
+  for (std::size_t i = 5; i < spec.size(); ++i)
+    if (spec[i] < '0' || spec[i] > '9') bad();
+  index_ = std::stoi(spec.substr(5));
+}
+
 std::string Device::str() const {
   return is_cpu() ? std::string("cpu") : "cuda:" + std::to_string(index_);
 }

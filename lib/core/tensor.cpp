@@ -124,8 +124,7 @@ const bool kOverwriteOpsRegistered = autograd::register_ops({"copy_", "fill_"});
 }  // namespace
 
 Tensor& Tensor::copy_(const Tensor& src) {
-  detail::check_defined("copy_", src, "source");
-  detail::check_same_device("copy_", *this, src);
+  detail::check_defined("copy_", src, "source");  // any devices: copy_ is how values cross them (PyTorch)
   const Shape b = broadcast_shapes("copy_", shape(), src.shape());
   if (!(b == shape()))
     fail<ShapeError>("copy_", "source of shape ", src.shape(), " cannot be broadcast to destination ", shape());

@@ -31,6 +31,7 @@ struct FashionArgs {
   std::string logdir{};      // TensorBoard log folder (set by parse_fashion_args; "" = none)
   bool resume = false;
   std::int64_t stop_after = 0;
+  std::string device = "cpu";  // where the model trains: cpu, cuda, cuda:N
 };
 
 // Parses the options (false after --help), then applies --threads and --seed.
@@ -49,6 +50,7 @@ inline bool parse_fashion_args(int argc, char** argv, const char* program, const
   args.add("checkpoint", &a.checkpoint, "folder to save model, optimizer, scheduler and RNG state after each epoch");
   args.add("resume", &a.resume, "continue from the state saved in --checkpoint");
   args.add("stop-after", &a.stop_after, "stop after this many epochs (0: run all), e.g. to test --resume");
+  args.add("device", &a.device, "where to train: cpu, cuda or cuda:N (the data stays on the host, batches move)");
   if (!args.parse(argc, argv)) return false;
   if (a.threads > 0) tf::set_num_threads(static_cast<int>(a.threads));
   tf::manual_seed(static_cast<std::uint64_t>(a.seed));
@@ -91,15 +93,16 @@ struct Evaluation {
 
 // Mean cross-entropy and accuracy over a whole split, in eval mode without recording.
 template <typename Model>
-Evaluation evaluate(Model& model, const tf::Tensor& images, const tf::Tensor& labels, std::int64_t batch = 1000) {
+Evaluation evaluate(Model& model, const tf::Tensor& images, const tf::Tensor& labels, tf::Device device,
+                    std::int64_t batch = 1000) {
   tf::NoGradGuard no_grad;
   model->eval();
   double loss = 0, correct = 0;
   const std::int64_t n = images.size(0);
   for (std::int64_t i = 0; i < n; i += batch) {
     const std::int64_t b = std::min(batch, n - i);
-    const tf::Tensor logits = model(images.narrow(0, i, b));
-    const tf::Tensor y = labels.narrow(0, i, b);
+    const tf::Tensor logits = model(images.narrow(0, i, b).to(device));
+    const tf::Tensor y = labels.narrow(0, i, b).to(device);
     loss += F::cross_entropy(logits, y, {.reduction = tf::nn::Reduction::Sum}).template item<double>();
     correct += tf::eq(logits.argmax(1), y).sum().template item<double>();
   }
@@ -110,13 +113,14 @@ Evaluation evaluate(Model& model, const tf::Tensor& images, const tf::Tensor& la
 // Test-set metrics: per-class precision/recall/F1, macro averages, top-2 accuracy and the
 // confusion matrix (rows: true class, columns: predicted).
 template <typename Model>
-void print_test_metrics(Model& model, const FashionMnist& data) {
+void print_test_metrics(Model& model, const FashionMnist& data, tf::Device device) {
   namespace M = tf::metrics;
   tf::NoGradGuard no_grad;
   model->eval();
   std::vector<tf::Tensor> chunks;
   const std::int64_t n = data.test_images.size(0);
-  for (std::int64_t i = 0; i < n; i += 1000) chunks.push_back(model(data.test_images.narrow(0, i, std::min<std::int64_t>(1000, n - i))));
+  for (std::int64_t i = 0; i < n; i += 1000)
+    chunks.push_back(model(data.test_images.narrow(0, i, std::min<std::int64_t>(1000, n - i)).to(device)).to(tf::Device::cpu()));
   model->train();
   const tf::Tensor logits = tf::cat(chunks, 0), pred = logits.argmax(1), y = data.test_labels;
   const tf::Tensor p = M::precision(pred, y, 10, M::Average::None), r = M::recall(pred, y, 10, M::Average::None),
@@ -145,6 +149,7 @@ struct TrainConfig {
   std::int64_t stop_after = 0;                   // stop after this epoch (0: run all)
   std::string logdir{};                          // TensorBoard logs ("" = none)
   std::uint64_t seed = 0;                        // the data order of epoch e derives from (seed, e)
+  tf::Device device = tf::Device::cpu();         // the model's device; batches are moved there
 };
 
 // The loop's settings from the command line.
@@ -156,7 +161,8 @@ inline TrainConfig train_config(const FashionArgs& a, tf::optim::LRScheduler* sc
           .resume = a.resume,
           .stop_after = a.stop_after,
           .logdir = a.logdir,
-          .seed = static_cast<std::uint64_t>(a.seed)};
+          .seed = static_cast<std::uint64_t>(a.seed),
+          .device = tf::Device(a.device)};
 }
 
 // The training loop. Prints the model, the test loss/accuracy before training, one line per
@@ -166,7 +172,7 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
                             const TrainConfig& config) {
   std::printf("%s\nparameters: %lld\n", (std::ostringstream() << model).str().c_str(),
               static_cast<long long>(model->parameter_count()));
-  const Evaluation before = evaluate(model, data.test_images, data.test_labels);
+  const Evaluation before = evaluate(model, data.test_images, data.test_labels, config.device);
   std::printf("before training: test loss %.4f, test acc %.4f\n", before.loss, before.accuracy);
   std::fflush(stdout);
   // Shuffled mini-batches; the last partial batch is dropped. Epoch e's order depends only on
@@ -194,8 +200,8 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
     loader.set_epoch(epoch);
     std::int64_t s = 0;
     for (const tf::data::Batch& batch : loader) {
-      const tf::Tensor& x = batch.data;
-      const tf::Tensor& y = batch.target;
+      const tf::Tensor x = batch.data.to(config.device);
+      const tf::Tensor y = batch.target.to(config.device);
 
       optimizer.zero_grad();
       const tf::Tensor logits = model(x);
@@ -211,7 +217,7 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
     }
     bar.close();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    test = evaluate(model, data.test_images, data.test_labels);
+    test = evaluate(model, data.test_images, data.test_labels, config.device);
     std::printf("epoch %lld/%lld: lr %.3g, train loss %.4f, train acc %.4f, test loss %.4f, test acc %.4f "
                 "(%.1f s, %.0f img/s)\n",
                 static_cast<long long>(epoch), static_cast<long long>(config.epochs), optimizer.lr(0),
@@ -233,7 +239,7 @@ Evaluation train_classifier(Model& model, tf::optim::Optimizer& optimizer, const
     }
     std::fflush(stdout);
   }
-  print_test_metrics(model, data);
+  print_test_metrics(model, data, config.device);
   std::printf("final test accuracy: %.4f\n", test.accuracy);
   return test;
 }

@@ -41,6 +41,24 @@ TEST_CASE("cuda device throws DeviceError without a GPU backend") {
   REQUIRE_THROWS_AS(zeros({2}, Device::cuda(0)), DeviceError);
 }
 
+TEST_CASE("devices parse from strings like torch::Device") {
+  REQUIRE(Device("cpu") == Device::cpu());
+  REQUIRE(Device("cuda") == Device::cuda(0));
+  REQUIRE(Device("cuda:3") == Device::cuda(3));
+  REQUIRE(Device("cuda:12").index() == 12);
+  REQUIRE(Device::cuda(2).str() == "cuda:2");
+  for (const char* bad : {"", "gpu", "cuda:", "cuda:x", "cuda0", "cuda:-1", "CPU", "cuda:1234567"}) {
+    INFO(bad);
+    REQUIRE_THROWS_AS(Device(std::string(bad)), ValueError);
+  }
+  REQUIRE_THROWS_WITH(Device(std::string("gpu")), Catch::Contains("\"cuda:N\"") && Catch::Contains("\"gpu\""));
+}
+
+TEST_CASE("the device error of a missing GPU names the device and the reason") {
+  if (cuda::is_available()) return;
+  REQUIRE_THROWS_WITH(zeros({2}, Device::cuda(1)), Catch::Contains("cuda:1"));
+}
+
 TEST_CASE("copy_ broadcasts and converts; clone is deep; detach shares") {
   Tensor dst = zeros({2, 3}, kFloat64);
   dst.copy_(tensor({1, 2, 3}));
