@@ -24,6 +24,16 @@ Bytes run_steps(const Config& c, int steps) {
   return raw_bytes(net->parameters());
 }
 
+// The parameters after `steps` iterations, as float64 copies.
+std::vector<Tensor> run_params(const Config& c, int steps) {
+  TinyNet net;
+  auto opt = make_optimizer(c, net->parameters());
+  for (int i = 0; i < steps; ++i) backward_step(*opt, net);
+  std::vector<Tensor> out;
+  for (const Tensor& p : net->parameters()) out.push_back(p.detach().to(kFloat64, /*copy=*/true));
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a run resumed from model and optimizer state dicts continues bit-identically", "[optim][state]") {
@@ -185,7 +195,7 @@ TEST_CASE("zero_grad clears or zeroes the gradients", "[optim][routes]") {
 TEST_CASE("non-contiguous parameters and gradients take the strided path with the same results", "[optim][kernels]") {
   for (const Config& c : load_configs()) {
     INFO(c.name);
-    const Bytes expected = run_steps(c, 5);
+    const std::vector<Tensor> expected = run_params(c, 5);
     TinyNet net;
     // W1 (4,3) stored transposed: strides (1,4).
     const Tensor w1 = net->param("W1");
@@ -199,7 +209,16 @@ TEST_CASE("non-contiguous parameters and gradients take the strided path with th
       REQUIRE_FALSE(grads[2].is_contiguous());
       opt->apply_gradients(grads);
     }
-    CHECK(raw_bytes(net->parameters()) == expected);
+    // Not bit-identical: OpenBLAS may round x @ W1.t() differently when W1's layout changes, so
+    // the forward pass differs in the last bits (seen on Zen 4); the optimizer's strided path
+    // must still land within float64 rounding of the contiguous one.
+    const std::vector<Tensor> params = net->parameters();
+    REQUIRE(params.size() == expected.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const double diff = (params[i].detach().to(kFloat64) - expected[i]).abs().max().item<double>();
+      CHECK(diff <= 1e-12 * (1 + expected[i].abs().max().item<double>()));
+    }
+    CHECK(raw_bytes(net->parameters()) != run_steps(c, 4));  // the comparison can tell steps apart
   }
 }
 
