@@ -83,7 +83,8 @@ void logical(const char* op, const Tensor& out, const Tensor& x, const ReduceMas
   dispatch(x.dtype(), [&]<typename T>() { reduce_into(op, LogicalReducer<T, IsAll>{}, out, x, reduced); });
 }
 
-// ---- cumsum: one thread per line along dim, accumulating in wide_t like the CPU ----
+// ---- cumsum: accumulating in wide_t like the CPU ----
+// Lines strided along dim: one thread per line (neighbouring threads on neighbouring lines).
 template <class T, class Index>
 __global__ void cumsum_kernel(const char* x, char* out, OffsetCalc<2, Index> lines, Index count, Index n,
                               long long x_step, long long out_step) {
@@ -97,6 +98,34 @@ __global__ void cumsum_kernel(const char* x, char* out, OffsetCalc<2, Index> lin
     for (Index i = 0; i < n; ++i, px += x_step, po += out_step) {
       acc += static_cast<wide_t<T>>(*reinterpret_cast<const T*>(px));
       *reinterpret_cast<Out*>(po) = static_cast<Out>(acc);
+    }
+  }
+}
+
+// Lines contiguous along dim: a warp per line walks it in tiles of 32 elements (coalesced loads
+// and stores), an inclusive shuffle scan per tile plus the carry of the tiles before.
+template <class T>
+__global__ void cumsum_warp_kernel(const char* x, char* out, OffsetCalc<2, long long> lines, long long count,
+                                   long long n) {
+  using Out = sum_out_t<T>;
+  using Acc = wide_t<T>;
+  const long long warps = static_cast<long long>(gridDim.x) * (blockDim.x / kWarp);
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  for (long long l = (blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x) / kWarp; l < count; l += warps) {
+    const auto off = lines.get(l);
+    const T* px = reinterpret_cast<const T*>(x + off[1]);
+    Out* po = reinterpret_cast<Out*>(out + off[0]);
+    Acc carry = 0;
+    for (long long t = 0; t < n; t += kWarp) {
+      const long long i = t + lane;
+      Acc v = i < n ? static_cast<Acc>(px[i]) : Acc(0);
+      for (int d = 1; d < kWarp; d *= 2) {
+        const Acc up = __shfl_up_sync(0xffffffffu, v, d);
+        if (lane >= d) v += up;
+      }
+      v += carry;
+      if (i < n) po[i] = static_cast<Out>(v);
+      carry = __shfl_sync(0xffffffffu, v, kWarp - 1);
     }
   }
 }
@@ -198,6 +227,14 @@ void cumsum(const Tensor& out, const Tensor& x, std::int64_t dim) {
     }
     const long long count = shape_numel(lines.shape);
     detail::coalesce(lines);
+    if (x_step == xs && out_step == os && n >= kWarp) {
+      OffsetCalc<2, long long> oc;
+      make_offset_calc(lines, oc);
+      const LaunchShape ls = launch_shape(count * kWarp);
+      cumsum_warp_kernel<T><<<ls.blocks, ls.threads, 0, stream>>>(lines.data[1], lines.data[0], oc, count, n);
+      TAPEFLOW_CUDA_CHECK(cudaGetLastError());
+      return;
+    }
     if (!try_cumsum<T, std::uint32_t>(lines, count, n, x_step, out_step, stream))
       try_cumsum<T, long long>(lines, count, n, x_step, out_step, stream);
   });

@@ -99,7 +99,7 @@ inline Config choose_config(const kernels::ReducePlan& plan, std::int64_t elem_s
   const long long slots = c.split_x ? c.by : c.bx, lanes = c.split_x ? c.bx : c.by;
   c.out_blocks = (M + slots - 1) / slots;
   c.chunk_len = std::max<long long>(K, 1);
-  constexpr long long kMinPerLane = 256;  // positions each lane folds before splitting pays off
+  constexpr long long kMinPerLane = 32;  // positions each lane folds at least when the range is split
   const long long target = 4LL * sms;
   if (c.out_blocks < target && K > lanes * kMinPerLane) {
     const long long want = std::min({(target + c.out_blocks - 1) / c.out_blocks, K / (lanes * kMinPerLane), 65535LL});

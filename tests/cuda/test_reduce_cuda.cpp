@@ -59,7 +59,7 @@ void check(const std::string& name, const Op& op, const Tensor& x, double rtol, 
 void check_masks(const std::string& name, const std::function<Tensor(const Tensor&, const DimList&)>& op,
                  const Tensor& x, double rtol, double atol = 1e-6) {
   for (const DimList& dims : kMasks) {
-    INFO("dims " << Shape(dims.begin(), dims.end()));
+    INFO("dims " << IntArrayRef(dims));
     check(
         name, [&](const Tensor& t) { return op(t, dims); }, x, rtol, atol);
   }

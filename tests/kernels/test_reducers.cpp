@@ -30,22 +30,25 @@ typename R::acc_t fold(const R& r, const std::vector<typename R::in_t>& v) {
 // random order.
 template <class R>
 typename R::acc_t split_fold(const R& r, const std::vector<typename R::in_t>& v, int groups, std::mt19937& rng) {
-  std::vector<typename R::acc_t> part(static_cast<std::size_t>(groups), r.init());
+  struct Slot {  // not vector<bool>: bool accumulators need real references
+    typename R::acc_t acc;
+  };
+  std::vector<Slot> part(static_cast<std::size_t>(groups), Slot{r.init()});
   std::uniform_int_distribution<int> pick(0, groups - 1);
   for (std::size_t i = 0; i < v.size(); ++i) {
-    auto& p = part[static_cast<std::size_t>(pick(rng))];
+    auto& p = part[static_cast<std::size_t>(pick(rng))].acc;
     p = r.combine(p, v[i], static_cast<std::int64_t>(i));
   }
   std::shuffle(part.begin(), part.end(), rng);
-  // Merge as a random binary tree: repeatedly join two random neighbours.
+  // Merge as a random binary tree: repeatedly join two random neighbours, in either order.
   while (part.size() > 1) {
     std::uniform_int_distribution<std::size_t> at(0, part.size() - 2);
     const std::size_t i = at(rng);
     const bool swap = rng() % 2 == 0;
-    part[i] = swap ? r.merge(part[i + 1], part[i]) : r.merge(part[i], part[i + 1]);
+    part[i].acc = swap ? r.merge(part[i + 1].acc, part[i].acc) : r.merge(part[i].acc, part[i + 1].acc);
     part.erase(part.begin() + static_cast<std::ptrdiff_t>(i) + 1);
   }
-  return part[0];
+  return part[0].acc;
 }
 
 template <class R>
