@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/reduce_plan.hpp"
+
 namespace tapeflow::cuda_backend {
 
 inline constexpr int kWarp = 32;
@@ -64,18 +66,13 @@ __device__ T row_reduce_to_first(T v, const Merge& merge, T* smem) {
 
 // Host side: lanes per row (a power of two, about a quarter of the row, up to max_lanes) and rows
 // per block (a block of at least 256 threads), for kernels that give a row to the lanes of x.
-inline unsigned pow2_at_most(long long n, unsigned cap) {
-  unsigned p = 1;
-  while (p * 2 <= cap && static_cast<long long>(p) * 2 <= n) p *= 2;
-  return p;
-}
 struct RowBlocks {
   unsigned bx, by, blocks;
   std::size_t smem_values;  // values of shared memory lane_allreduce needs
 };
 inline RowBlocks row_blocks(long long rows, long long n, unsigned max_lanes = 1024) {
   RowBlocks b;
-  b.bx = pow2_at_most((n + 3) / 4, max_lanes);
+  b.bx = kernels::pow2_at_most((n + 3) / 4, max_lanes);
   b.by = b.bx >= 256 ? 1 : 256 / b.bx;
   b.blocks = static_cast<unsigned>((rows + b.by - 1) / b.by);
   b.smem_values = b.bx > static_cast<unsigned>(kWarp) ? b.by * kWarp : 0;

@@ -43,24 +43,21 @@ template <class R, class Src, class Store>
 __global__ void reduce_kernel(R r, Src src, Store store, kernels::ReducePlan plan, bool split_x, long long chunk_len,
                               typename R::acc_t* partial) {
   using acc_t = typename R::acc_t;
-  const int lane = split_x ? threadIdx.x : threadIdx.y, lanes = split_x ? blockDim.x : blockDim.y;
-  const int slot = split_x ? threadIdx.y : threadIdx.x, slots = split_x ? blockDim.y : blockDim.x;
-  const long long o = static_cast<long long>(blockIdx.x) * slots + slot;
-  const long long k0 = static_cast<long long>(blockIdx.y) * chunk_len;
-  const long long k1 = k0 + chunk_len < plan.reduced ? k0 + chunk_len : plan.reduced;
+  const kernels::ThreadWork w = kernels::thread_work(plan, split_x, chunk_len, blockDim.x, blockDim.y, threadIdx.x,
+                                                     threadIdx.y, blockIdx.x, blockIdx.y);
   acc_t acc = r.init();
-  if (o < plan.outputs) {
-    const long long base = plan.out_offset(o);
-    for (long long k = k0 + lane; k < k1; k += lanes) acc = r.combine(acc, src(o, base + plan.red_offset(k)), k);
+  if (w.o < plan.outputs) {
+    const long long base = plan.out_offset(w.o);
+    for (long long k = w.k0; k < w.k1; k += w.step) acc = r.combine(acc, src(w.o, base + plan.red_offset(k)), k);
   }
   const auto merge = [&r](const acc_t& a, const acc_t& b) { return r.merge(a, b); };
   acc_t* smem = shared_as<acc_t>();
   acc = split_x ? lane_allreduce(acc, merge, smem) : row_reduce_to_first(acc, merge, smem);
-  if (lane != 0 || o >= plan.outputs) return;
+  if (w.lane != 0 || w.o >= plan.outputs) return;
   if (gridDim.y == 1)
-    store(o, r.project(acc));
+    store(w.o, r.project(acc));
   else
-    partial[o * gridDim.y + blockIdx.y] = acc;
+    partial[w.o * gridDim.y + blockIdx.y] = acc;
 }
 
 // Merges the chunks of each output (in chunk order) and stores the projection.
@@ -74,40 +71,7 @@ __global__ void finish_kernel(R r, Store store, const typename R::acc_t* partial
   }
 }
 
-struct Config {
-  unsigned bx = 1, by = 1;
-  bool split_x = true;
-  long long out_blocks = 1;
-  unsigned chunks = 1;
-  long long chunk_len = 1;
-};
-
 int multiprocessors(int device);
-
-// elem_size: bytes of one element as the plan's strides see it.
-inline Config choose_config(const kernels::ReducePlan& plan, std::int64_t elem_size, int sms) {
-  Config c;
-  const long long M = plan.outputs, K = plan.reduced;
-  c.split_x = !(plan.out_inner_stride == elem_size && M > 1);
-  if (c.split_x) {
-    c.bx = pow2_at_most((K + 3) / 4, 512);  // a few positions per lane, up to a block per output
-    c.by = std::max(1u, 256u / c.bx);
-  } else {
-    c.bx = kWarp;
-    c.by = pow2_at_most(K, 16);
-  }
-  const long long slots = c.split_x ? c.by : c.bx, lanes = c.split_x ? c.bx : c.by;
-  c.out_blocks = (M + slots - 1) / slots;
-  c.chunk_len = std::max<long long>(K, 1);
-  constexpr long long kMinPerLane = 32;  // positions each lane folds at least when the range is split
-  const long long target = 4LL * sms;
-  if (c.out_blocks < target && K > lanes * kMinPerLane) {
-    const long long want = std::min({(target + c.out_blocks - 1) / c.out_blocks, K / (lanes * kMinPerLane), 65535LL});
-    c.chunk_len = (K + want - 1) / want;
-    c.chunks = static_cast<unsigned>((K + c.chunk_len - 1) / c.chunk_len);
-  }
-  return c;
-}
 
 template <class R, class Src, class Store>
 void run(const R& r, const Src& src, const Store& store, const kernels::ReducePlan& plan, std::int64_t elem_size,
@@ -117,8 +81,8 @@ void run(const R& r, const Src& src, const Store& store, const kernels::ReducePl
   const int index = device.index();
   DeviceGuard guard(index);
   const cudaStream_t stream = current_stream(index);
-  const Config c = choose_config(plan, elem_size, multiprocessors(index));
-  const std::size_t smem = sizeof(acc_t) * (c.split_x ? (c.bx > kWarp ? c.by * kWarp : 0) : c.bx * c.by);
+  const kernels::ReduceLaunch c = kernels::choose_reduce_launch(plan, elem_size, multiprocessors(index));
+  const std::size_t smem = sizeof(acc_t) * c.smem_values;
   Tensor workspace;
   acc_t* partial = nullptr;
   if (c.chunks > 1) {

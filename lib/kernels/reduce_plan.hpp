@@ -90,4 +90,74 @@ inline ReducePlan make_reduce_plan(const char* op, IntArrayRef sizes, IntArrayRe
   return p;
 }
 
+// The largest power of two <= n (at least 1), capped at cap (a power of two).
+inline unsigned pow2_at_most(long long n, unsigned cap) {
+  unsigned p = 1;
+  while (p * 2 <= cap && static_cast<long long>(p) * 2 <= n) p *= 2;
+  return p;
+}
+
+// How a GPU kernel lays threads over a plan: blocks of (bx, by) threads; with split_x the bx lanes
+// along x share one output (by outputs per block), else x indexes bx neighbouring outputs and the
+// by rows split their reduced positions. Blocks along y cut the reduced range into `chunks` of
+// chunk_len positions (partial results merged by a second pass) when the outputs alone leave
+// the GPU idle. Every block has a multiple of 32 threads, at most 512.
+struct ReduceLaunch {
+  unsigned bx = 1, by = 1;
+  bool split_x = true;
+  long long out_blocks = 1;
+  unsigned chunks = 1;
+  long long chunk_len = 1;
+  unsigned smem_values = 0;  // accumulators of shared memory the block reduction needs
+};
+
+// elem_size: bytes of one element as the plan's strides count them; sms: multiprocessors.
+inline ReduceLaunch choose_reduce_launch(const ReducePlan& plan, std::int64_t elem_size, int sms) {
+  constexpr unsigned kWarpLanes = 32;
+  ReduceLaunch c;
+  const long long M = plan.outputs, K = plan.reduced;
+  // Outputs next to each other in memory: x over outputs keeps loads coalesced.
+  c.split_x = !(plan.out_inner_stride == elem_size && M > 1);
+  if (c.split_x) {
+    c.bx = pow2_at_most((K + 3) / 4, 512);  // a few positions per lane, up to a block per output
+    c.by = c.bx >= 256 ? 1 : 256 / c.bx;
+    c.smem_values = c.bx > kWarpLanes ? c.by * kWarpLanes : 0;
+  } else {
+    c.bx = kWarpLanes;
+    c.by = pow2_at_most(K, 16);
+    c.smem_values = c.bx * c.by;
+  }
+  const long long slots = c.split_x ? c.by : c.bx, lanes = c.split_x ? c.bx : c.by;
+  c.out_blocks = (M + slots - 1) / slots;
+  c.chunk_len = K > 1 ? K : 1;
+  constexpr long long kMinPerLane = 32;  // positions each lane folds at least when the range is split
+  const long long target = 4LL * sms;    // blocks that keep every multiprocessor busy
+  if (c.out_blocks < target && K > lanes * kMinPerLane) {
+    const long long want = std::min({(target + c.out_blocks - 1) / c.out_blocks, K / (lanes * kMinPerLane), 65535LL});
+    c.chunk_len = (K + want - 1) / want;
+    c.chunks = static_cast<unsigned>((K + c.chunk_len - 1) / c.chunk_len);
+  }
+  return c;
+}
+
+// What one thread of a ReduceLaunch folds: output o (>= outputs: none) and reduced positions
+// k0, k0 + step, ... below k1; `lane` 0 of each output holds the merged result.
+struct ThreadWork {
+  long long o, k0, k1, step;
+  int lane;
+};
+TAPEFLOW_HD inline ThreadWork thread_work(const ReducePlan& plan, bool split_x, long long chunk_len, unsigned bx,
+                                          unsigned by, unsigned tx, unsigned ty, unsigned block_x, unsigned block_y) {
+  const unsigned lane = split_x ? tx : ty, lanes = split_x ? bx : by;
+  const unsigned slot = split_x ? ty : tx, slots = split_x ? by : bx;
+  ThreadWork w;
+  w.o = static_cast<long long>(block_x) * slots + slot;
+  const long long begin = static_cast<long long>(block_y) * chunk_len;
+  w.k0 = begin + lane;
+  w.k1 = begin + chunk_len < plan.reduced ? begin + chunk_len : plan.reduced;
+  w.step = lanes;
+  w.lane = static_cast<int>(lane);
+  return w;
+}
+
 }  // namespace tapeflow::kernels

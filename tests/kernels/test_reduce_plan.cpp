@@ -158,3 +158,56 @@ TEST_CASE("reduce plan merges dims and orders reduced strides", "[kernels][reduc
     CHECK(kept.red_offset(1) == 3 * es);  // position 1 is element (0, 1)
   }
 }
+
+TEST_CASE("reduce launch covers every (output, position) pair exactly once", "[kernels][reduce]") {
+  // Simulates the grid of the CUDA reduce kernel thread by thread (kernels::thread_work is the
+  // kernel's own index math) for row, column, strided and empty reductions, small and large.
+  struct Case {
+    Shape sizes, strides;
+    kernels::ReduceMask mask;
+  };
+  const std::vector<Case> cases = {
+      {{7, 300}, {300, 1}, {false, true}},           // rows
+      {{3000, 5}, {5, 1}, {true, false}},            // columns, few outputs: the range is split
+      {{100000}, {1}, {true}},                       // one output split across many blocks
+      {{64, 3}, {3, 1}, {false, true}},              // short rows: narrow lanes
+      {{4, 5, 6}, {1, 4, 20}, {true, false, true}},  // strided both ways
+      {{0, 5}, {5, 1}, {true, false}},               // empty reduction
+      {{9, 40}, {0, 1}, {true, false}},              // broadcast reduced dim
+  };
+  for (const Case& c : cases) {
+    for (int sms : {1, 8, 132}) {
+      INFO("sizes " << c.sizes << " strides " << c.strides << " sms " << sms);
+      const auto plan = kernels::make_reduce_plan("test", c.sizes, c.strides, 4, c.mask, false);
+      const kernels::ReduceLaunch l = kernels::choose_reduce_launch(plan, 4, sms);
+      const unsigned threads = l.bx * l.by;
+      REQUIRE(threads % 32 == 0);
+      REQUIRE(threads <= 512);
+      REQUIRE((l.bx & (l.bx - 1)) == 0);
+      REQUIRE(l.chunks <= 65535);
+      REQUIRE(l.smem_values >= (l.split_x ? (l.bx > 32 ? l.by * 32 : 0) : l.bx * l.by));
+      std::vector<int> hits(static_cast<std::size_t>(plan.outputs * plan.reduced), 0);
+      std::vector<int> leaders(static_cast<std::size_t>(plan.outputs * l.chunks), 0);
+      for (long long bxi = 0; bxi < l.out_blocks; ++bxi)
+        for (unsigned byi = 0; byi < l.chunks; ++byi)
+          for (unsigned ty = 0; ty < l.by; ++ty)
+            for (unsigned tx = 0; tx < l.bx; ++tx) {
+              const auto w = kernels::thread_work(plan, l.split_x, l.chunk_len, l.bx, l.by, tx, ty,
+                                                  static_cast<unsigned>(bxi), byi);
+              if (w.o >= plan.outputs) continue;
+              if (w.lane == 0) ++leaders[static_cast<std::size_t>(w.o * l.chunks + byi)];
+              for (long long k = w.k0; k < w.k1; k += w.step) ++hits[static_cast<std::size_t>(w.o * plan.reduced + k)];
+            }
+      REQUIRE(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
+      REQUIRE(std::all_of(leaders.begin(), leaders.end(), [](int h) { return h == 1; }));
+    }
+  }
+  // The layouts the kernel picks: columns read 32 neighbouring outputs per block; one big output
+  // is split across many blocks.
+  const auto columns = kernels::make_reduce_plan("test", Shape{3000, 5}, Shape{5, 1}, 4, {true, false}, false);
+  CHECK_FALSE(kernels::choose_reduce_launch(columns, 4, 132).split_x);
+  const auto whole = kernels::make_reduce_plan("test", Shape{1 << 22}, Shape{1}, 4, {true}, false);
+  const auto wl = kernels::choose_reduce_launch(whole, 4, 132);
+  CHECK(wl.split_x);
+  CHECK(wl.chunks >= 132);
+}
