@@ -28,11 +28,24 @@ struct ReducePlan {
   std::int64_t out_inner_stride = 0;  // bytes between neighbouring outputs' bases (innermost kept dim)
   std::int64_t red_inner_stride = 0;  // bytes between neighbouring reduced positions (innermost reduced dim)
 
-  TAPEFLOW_HD std::int64_t out_offset(std::int64_t o) const {
-    return out.dims == 1 ? o * out.strides[0][0] : out.get(o)[0];
-  }
-  TAPEFLOW_HD std::int64_t red_offset(std::int64_t k) const {
-    return red.dims == 1 ? k * red.strides[0][0] : red.get(k)[0];
+  bool out_index_32 = true, red_index_32 = true;  // the index spaces fit 32-bit division
+
+  TAPEFLOW_HD std::int64_t out_offset(std::int64_t o) const { return offset_of(out, out_index_32, o); }
+  TAPEFLOW_HD std::int64_t red_offset(std::int64_t k) const { return offset_of(red, red_index_32, k); }
+
+  // One dim: a multiply. Otherwise 32-bit divisions when the index space allows (several times
+  // cheaper than 64-bit ones on a GPU, and they run once per element for multi-dim reductions).
+  TAPEFLOW_HD static std::int64_t offset_of(const OffsetCalc<1, std::int64_t>& oc, bool index_32, std::int64_t i) {
+    if (oc.dims == 1) return i * oc.strides[0][0];
+    if (!index_32) return oc.get(i)[0];
+    auto linear = static_cast<std::uint32_t>(i);
+    std::int64_t off = 0;
+    for (int d = 0; d < oc.dims; ++d) {
+      const auto size = static_cast<std::uint32_t>(oc.sizes[d]);
+      off += static_cast<std::int64_t>(linear % size) * oc.strides[d][0];
+      linear /= size;
+    }
+    return off;
   }
 };
 
@@ -85,6 +98,9 @@ inline ReducePlan make_reduce_plan(const char* op, IntArrayRef sizes, IntArrayRe
   for (std::size_t d : red) push_merged(red_sizes, red_strides, sizes[d], strides[d] * elem_size);
   reduce_plan_detail::fill_calc(op, kept_sizes, kept_strides, p.out);
   reduce_plan_detail::fill_calc(op, red_sizes, red_strides, p.red);
+  constexpr std::int64_t kMax32 = 0xffffffffLL;
+  p.out_index_32 = p.outputs <= kMax32;
+  p.red_index_32 = p.reduced <= kMax32;
   p.out_inner_stride = kept_strides.empty() ? 0 : kept_strides.back();
   p.red_inner_stride = red_strides.empty() ? 0 : red_strides.back();
   return p;

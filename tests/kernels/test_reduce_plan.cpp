@@ -107,6 +107,9 @@ TEST_CASE("reduce plan addresses the elements a brute-force walk gives", "[kerne
       double sum = 0, brute_sum = 0;
       for (std::int64_t k = 0; k < plan.reduced; ++k) {
         const std::int64_t bytes = plan.out_offset(o) + plan.red_offset(k);
+        // The 32-bit index path must agree with the 64-bit one.
+        REQUIRE(kernels::ReducePlan::offset_of(plan.red, false, k) == plan.red_offset(k));
+        REQUIRE(kernels::ReducePlan::offset_of(plan.out, false, o) == plan.out_offset(o));
         REQUIRE(bytes % es == 0);
         got.push_back(bytes / es);
         sum += data[bytes / es];
