@@ -4,6 +4,9 @@
 #include "copy.hpp"
 #include "device.hpp"
 #include "kernels/backend.hpp"
+#include "norm.hpp"
+#include "reduce.hpp"
+#include "softmax.hpp"
 
 namespace tapeflow::kernels {
 namespace {
@@ -26,23 +29,32 @@ class CudaBackend final : public Backend {
   void fill(const Tensor& dst, Scalar value) const override { cuda_backend::fill(dst, value); }
 
   // ---- reductions (cuda/reduce.cu) ----
-  void sum(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("sum"); }
-  void prod(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("prod"); }
-  void mean(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("mean"); }
-  void var(const Tensor&, const Tensor&, const ReduceMask&, std::int64_t, bool) const override { not_yet("var"); }
-  void logsumexp(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("logsumexp"); }
-  void norm(const Tensor&, const Tensor&, const ReduceMask&, double) const override { not_yet("norm"); }
-  void amax(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("amax"); }
-  void amin(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("amin"); }
-  void max_with_index(const Tensor&, const Tensor&, const Tensor&, const ReduceMask&) const override {
-    not_yet("max_with_index");
+  void sum(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::sum(out, x, r); }
+  void prod(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::prod(out, x, r); }
+  void mean(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::mean(out, x, r); }
+  void var(const Tensor& out, const Tensor& x, const ReduceMask& r, std::int64_t correction,
+           bool take_sqrt) const override {
+    cuda_backend::var(out, x, r, correction, take_sqrt);
   }
-  void min_with_index(const Tensor&, const Tensor&, const Tensor&, const ReduceMask&) const override {
-    not_yet("min_with_index");
+  void logsumexp(const Tensor& out, const Tensor& x, const ReduceMask& r) const override {
+    cuda_backend::logsumexp(out, x, r);
   }
-  void all(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("all"); }
-  void any(const Tensor&, const Tensor&, const ReduceMask&) const override { not_yet("any"); }
-  void cumsum(const Tensor&, const Tensor&, std::int64_t) const override { not_yet("cumsum"); }
+  void norm(const Tensor& out, const Tensor& x, const ReduceMask& r, double p) const override {
+    cuda_backend::norm(out, x, r, p);
+  }
+  void amax(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::amax(out, x, r); }
+  void amin(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::amin(out, x, r); }
+  void max_with_index(const Tensor& values, const Tensor& indices, const Tensor& x,
+                      const ReduceMask& r) const override {
+    cuda_backend::max_with_index(values, indices, x, r);
+  }
+  void min_with_index(const Tensor& values, const Tensor& indices, const Tensor& x,
+                      const ReduceMask& r) const override {
+    cuda_backend::min_with_index(values, indices, x, r);
+  }
+  void all(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::all(out, x, r); }
+  void any(const Tensor& out, const Tensor& x, const ReduceMask& r) const override { cuda_backend::any(out, x, r); }
+  void cumsum(const Tensor& out, const Tensor& x, std::int64_t d) const override { cuda_backend::cumsum(out, x, d); }
 
   // ---- matmul (cuda/gemm.cu) ----
   void gemm(DType, std::int64_t, std::int64_t, std::int64_t, Scalar, const GemmOperand&, const GemmOperand&, Scalar,
@@ -99,33 +111,40 @@ class CudaBackend final : public Backend {
   }
 
   // ---- softmax (cuda/softmax.cu) ----
-  void softmax(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t, bool) const override {
-    not_yet("softmax");
+  void softmax(const Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner,
+               bool log) const override {
+    cuda_backend::softmax(out, x, outer, n, inner, log);
   }
 
   // ---- normalisation (cuda/norm.cu) ----
-  void layer_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                  std::int64_t, std::int64_t, double) const override {
-    not_yet("layer_norm");
+  void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x, const Tensor& weight,
+                  const Tensor& bias, std::int64_t M, std::int64_t N, double eps) const override {
+    cuda_backend::layer_norm(out, mean, rstd, x, weight, bias, M, N, eps);
   }
-  void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                           const Tensor&, const Tensor&, std::int64_t, std::int64_t) const override {
-    not_yet("layer_norm_backward");
+  void layer_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias, const Tensor& g,
+                           const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
+                           std::int64_t M, std::int64_t N) const override {
+    cuda_backend::layer_norm_backward(grad_x, grad_weight, grad_bias, g, x, mean, rstd, weight, M, N);
   }
-  void channel_moments(const Tensor&, const Tensor&, const Tensor&, std::int64_t, std::int64_t,
-                       std::int64_t) const override {
-    not_yet("channel_moments");
+  void channel_moments(const Tensor& mean, const Tensor& var, const Tensor& x, std::int64_t N, std::int64_t C,
+                       std::int64_t S) const override {
+    cuda_backend::channel_moments(mean, var, x, N, C, S);
   }
-  void inverse_std(const Tensor&, const Tensor&, double) const override { not_yet("inverse_std"); }
-  void channel_normalize(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                         std::int64_t, std::int64_t, std::int64_t) const override {
-    not_yet("channel_normalize");
+  void inverse_std(const Tensor& rstd, const Tensor& var, double eps) const override {
+    cuda_backend::inverse_std(rstd, var, eps);
   }
-  void momentum_update(const Tensor&, const Tensor&, double, double) const override { not_yet("momentum_update"); }
-  void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                           const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t,
-                           bool) const override {
-    not_yet("batch_norm_backward");
+  void channel_normalize(const Tensor& out, const Tensor& x, const Tensor& mean, const Tensor& rstd,
+                         const Tensor& weight, const Tensor& bias, std::int64_t N, std::int64_t C,
+                         std::int64_t S) const override {
+    cuda_backend::channel_normalize(out, x, mean, rstd, weight, bias, N, C, S);
+  }
+  void momentum_update(const Tensor& running, const Tensor& stat, double momentum, double factor) const override {
+    cuda_backend::momentum_update(running, stat, momentum, factor);
+  }
+  void batch_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias, const Tensor& g,
+                           const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
+                           std::int64_t N, std::int64_t C, std::int64_t S, bool training) const override {
+    cuda_backend::batch_norm_backward(grad_x, grad_weight, grad_bias, g, x, mean, rstd, weight, N, C, S, training);
   }
 
   // ---- losses (cuda/loss.cu) ----

@@ -1,4 +1,4 @@
-// layer_norm and batch_norm: checks, then the kernels in lib/cpu/norm.cpp; and their backward.
+// layer_norm and batch_norm: checks, then the backend kernels (lib/cpu/norm.cpp, cuda/norm.cu); and their backward.
 #include <cmath>
 #include <vector>
 
@@ -27,7 +27,7 @@ Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contigu
 // of x (keepdim shapes) when `batch_stats`, else constants (batch_norm in inference).
 //   dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),   gxhat = g * w
 //   dw = sum(g * xhat) over `other` dims,  db = sum(g) over `other` dims
-// The first-order pass runs a fused CPU kernel on the forward's statistics. Under create_graph
+// The first-order pass runs a fused backend kernel on the forward's statistics. Under create_graph
 // it is composed of public ops, with the statistics recomputed from x, so that it is itself
 // differentiable in x, w and g (second order).
 struct NormBackward {
@@ -51,12 +51,12 @@ struct NormBackward {
       if (a.needs(1)) out[1] = empty(ps, opts);
       if (a.needs(2)) out[2] = empty(ps, opts);
       const std::int64_t N = shape_numel(ps), M = x.numel() / N;
-      kernels::on(out[0]).layer_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, M, N);
+      kernels::on(x).layer_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, M, N);
     } else {
       const std::int64_t C = x.size(1), N = x.size(0), S = C * N == 0 ? 0 : x.numel() / (N * C);
       if (a.needs(1)) out[1] = empty({C}, opts);
       if (a.needs(2)) out[2] = empty({C}, opts);
-      kernels::on(out[0]).batch_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, N, C, S,
+      kernels::on(x).batch_norm_backward(out[0], out[1], out[2], g, xc, mean.contiguous(), rstd.contiguous(), w, N, C, S,
                                batch_stats);
     }
     return out;
@@ -68,7 +68,7 @@ struct NormBackward {
     if (x.numel() == 0)
       return {a.needs(0) ? zeros_like(x) : Tensor(), a.needs(1) ? zeros_like(weight) : Tensor(),
               a.needs(2) ? zeros_like(weight.defined() ? weight : sum_other(g)) : Tensor()};
-    if (!GradMode::is_enabled() && x.is_cpu()) return fused(a, x, weight, mean, rstd);
+    if (!GradMode::is_enabled()) return fused(a, x, weight, mean, rstd);
     if (batch_stats) {  // create_graph: the statistics as functions of x
       mean = tapeflow::mean(x, dims, /*keepdim=*/true);
       rstd = rsqrt(tapeflow::mean(square(x - mean), dims, /*keepdim=*/true) + eps);

@@ -1,4 +1,4 @@
-// Reductions: dims/dtype validation, output shape and dtype, then the CPU kernels.
+// Reductions: dims/dtype validation, output shape and dtype, then the backend kernels.
 #include "tapeflow/ops/reduce.hpp"
 
 #include <cmath>
@@ -21,10 +21,7 @@ using autograd::BackwardArgs;
 using autograd::Grads;
 using DimList = std::vector<std::int64_t>;
 
-void check_input(const char* op, const Tensor& x) {
-  detail::check_defined(op, x);
-  if (!x.is_cpu()) fail<DeviceError>(op, "only CPU tensors are supported so far, got a tensor on ", x.device());
-}
+void check_input(const char* op, const Tensor& x) { detail::check_defined(op, x); }
 
 void require_floating(const char* op, const Tensor& x) {
   if (!x.is_floating_point())
