@@ -75,19 +75,29 @@ std::int64_t chunk_images(std::int64_t N, std::int64_t per_image) {
 struct ConvDims {
   std::int64_t N, Cout, Mg, K, P, HW, Cin;
 };
-ConvDims dims_of(std::int64_t N, std::int64_t Cout, const ConvGeom& g, std::int64_t groups) {
-  return {N, Cout, Cout / groups, g.col_rows(), g.col_cols(), g.H * g.W, g.C * groups};
-}
+
+// What every conv kernel call sets up: the device of `on` made current, its stream, the sizes
+// and the whole-image geometry.
+struct ConvCall {
+  DeviceGuard guard;
+  cudaStream_t stream;
+  ConvDims d;
+  ConvGeom ga;
+  ConvCall(const Tensor& on, std::int64_t N, std::int64_t Cout, const ConvGeom& g, std::int64_t groups)
+      : guard(on.device().index()),
+        stream(current_stream(on.device().index())),
+        d{N, Cout, Cout / groups, g.col_rows(), g.col_cols(), g.H * g.W, g.C * groups},
+        ga(all_channels(g, groups)) {}
+};
 
 }  // namespace
 
 void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                     const ConvGeom& g, std::int64_t groups) {
-  const int device = out.device().index();
-  DeviceGuard guard(device);
-  const cudaStream_t stream = current_stream(device);
-  const ConvDims d = dims_of(input.size(0), weight.size(0), g, groups);
-  const ConvGeom ga = all_channels(g, groups);
+  const ConvCall call(out, input.size(0), weight.size(0), g, groups);
+  const ConvDims& d = call.d;
+  const ConvGeom& ga = call.ga;
+  const cudaStream_t stream = call.stream;
   dispatch_floating(out.dtype(), "conv2d", [&]<typename T>() {
     T* o = out.data_ptr<T>();
     const T* in = input.data_ptr<T>();
@@ -115,11 +125,10 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
 
 void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const Tensor& weight, const ConvGeom& g,
                            std::int64_t groups) {
-  const int device = grad_input.device().index();
-  DeviceGuard guard(device);
-  const cudaStream_t stream = current_stream(device);
-  const ConvDims d = dims_of(grad_input.size(0), weight.size(0), g, groups);
-  const ConvGeom ga = all_channels(g, groups);
+  const ConvCall call(grad_input, grad_input.size(0), weight.size(0), g, groups);
+  const ConvDims& d = call.d;
+  const ConvGeom& ga = call.ga;
+  const cudaStream_t stream = call.stream;
   dispatch_floating(grad.dtype(), "conv2d_backward_input", [&]<typename T>() {
     T* gi = grad_input.data_ptr<T>();
     const T* go = grad.data_ptr<T>();
@@ -145,11 +154,10 @@ void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const T
 
 void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const Tensor& input, const ConvGeom& g,
                             std::int64_t groups) {
-  const int device = grad_weight.device().index();
-  DeviceGuard guard(device);
-  const cudaStream_t stream = current_stream(device);
-  const ConvDims d = dims_of(input.size(0), grad_weight.size(0), g, groups);
-  const ConvGeom ga = all_channels(g, groups);
+  const ConvCall call(grad_weight, input.size(0), grad_weight.size(0), g, groups);
+  const ConvDims& d = call.d;
+  const ConvGeom& ga = call.ga;
+  const cudaStream_t stream = call.stream;
   dispatch_floating(grad.dtype(), "conv2d_backward_weight", [&]<typename T>() {
     T* gw = grad_weight.data_ptr<T>();
     const T* in = input.data_ptr<T>();

@@ -14,6 +14,7 @@
 #include "cuda_check.hpp"
 #include "device.hpp"
 #include "grid_stride.cuh"
+#include "kernels/dispatch_index.hpp"
 #include "kernels/offset_calc.hpp"
 
 namespace tapeflow::cuda_backend {
@@ -23,17 +24,7 @@ using kernels::OffsetCalc;
 
 constexpr unsigned kThreads = 256;  // launch_shape's block size, which the block reduction assumes
 
-template <class T>
-constexpr bool is_index_type = std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>;
-
-// Calls f.template operator()<I>() for an int32/int64 index dtype (the op layer checks).
-template <typename F>
-void dispatch_index(DType dt, F&& f) {
-  dispatch(dt, [&]<typename I>() {
-    if constexpr (is_index_type<I>) f.template operator()<I>();
-    else fail<DTypeError>("index", "index must be int64 or int32, got ", dt);
-  });
-}
+using kernels::dispatch_index;
 
 // Coalesces the operands and calls launch(oc) with 32-bit offsets when they fit, else 64-bit.
 template <std::size_t N, class Launch>
