@@ -1,4 +1,4 @@
-// cuBLAS GEMMs (float32/float64) and the integer GEMM kernel. Every call is queued on the current
+// cuBLAS GEMMs (float32/float64) and the tiled GEMM kernel (integers, and k == 0). Every call is queued on the current
 // stream of the device that holds C; nothing here synchronises with the host.
 #include "gemm.hpp"
 
@@ -78,7 +78,19 @@ void float_gemm(int device, std::int64_t m, std::int64_t n, std::int64_t k, T al
   }
 }
 
-// ---- integers: 16 x 16 output tiles through shared memory, unsigned (wrap-around) arithmetic ----
+// ---- the tiled kernel: integer GEMMs (16 x 16 output tiles through shared memory, unsigned
+// wrap-around arithmetic) and, for every dtype, k == 0 (C = beta * C, zeros for beta == 0, NaN
+// in C included, without relying on how cuBLAS treats an empty product) ----
+
+// The accumulator: unsigned for integers (wrap-around is defined), T itself for floats.
+template <class T, bool = std::is_integral_v<T>>
+struct Accumulator {
+  using type = T;
+};
+template <class T>
+struct Accumulator<T, true> {
+  using type = std::make_unsigned_t<T>;
+};
 
 constexpr int kTile = 16;
 constexpr int kMaxBatchDims = 8;
@@ -99,7 +111,7 @@ struct BatchWalk {
 };
 
 template <class T>
-struct IntGemmArgs {
+struct TiledGemmArgs {
   long long m, n, k, count;
   T alpha, beta;
   const T* a;
@@ -110,8 +122,8 @@ struct IntGemmArgs {
 };
 
 template <class T>
-__global__ void int_gemm_kernel(IntGemmArgs<T> p) {
-  using U = std::make_unsigned_t<T>;
+__global__ void tiled_gemm_kernel(TiledGemmArgs<T> p) {
+  using U = typename Accumulator<T>::type;
   __shared__ U as[kTile][kTile + 1], bs[kTile][kTile + 1];
   const int tx = threadIdx.x, ty = threadIdx.y;
   const long long tiles_m = (p.m + kTile - 1) / kTile;
@@ -144,9 +156,9 @@ __global__ void int_gemm_kernel(IntGemmArgs<T> p) {
 }
 
 template <class T>
-void int_gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const GemmOperand& a, const GemmOperand& b,
+void tiled_gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const GemmOperand& a, const GemmOperand& b,
               T beta, const GemmOperand& c, const GemmBatch& batch, cudaStream_t stream) {
-  IntGemmArgs<T> p{m, n, k, batch.count(), alpha, beta, static_cast<const T*>(a.data), static_cast<const T*>(b.data),
+  TiledGemmArgs<T> p{m, n, k, batch.count(), alpha, beta, static_cast<const T*>(a.data), static_cast<const T*>(b.data),
                    static_cast<T*>(c.data), a.rs, a.cs, b.rs, b.cs, c.rs, c.cs, {}};
   if (batch.sizes.size() > static_cast<std::size_t>(kMaxBatchDims))
     fail<ShapeError>("matmul", "integer matmul on CUDA supports at most ", kMaxBatchDims, " non-mergeable batch dims");
@@ -156,10 +168,10 @@ void int_gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const Gem
     for (std::size_t o = 0; o < 3; ++o) p.batch.strides[d][o] = batch.strides[o][d];
   }
   const long long tiles_n = (n + kTile - 1) / kTile, tiles_m = (m + kTile - 1) / kTile;
-  if (tiles_n > INT_MAX) fail<ValueError>("matmul", "dimension ", n, " too large for the CUDA integer GEMM");
+  if (tiles_n > INT_MAX) fail<ValueError>("matmul", "dimension ", n, " too large for the CUDA tiled GEMM");
   const dim3 grid(static_cast<unsigned>(tiles_n), static_cast<unsigned>(tiles_m < 65535 ? tiles_m : 65535),
                   static_cast<unsigned>(p.count < 65535 ? p.count : 65535));
-  int_gemm_kernel<T><<<grid, dim3(kTile, kTile), 0, stream>>>(p);
+  tiled_gemm_kernel<T><<<grid, dim3(kTile, kTile), 0, stream>>>(p);
   TAPEFLOW_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -173,10 +185,13 @@ void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar al
   DeviceGuard guard(device);
   dispatch_numeric(dtype, "matmul", [&]<typename T>() {
     const T al = alpha.to<T>(), be = beta.to<T>();
-    if constexpr (std::is_floating_point_v<T>)
-      float_gemm<T>(device, m, n, k, al, a, b, be, c, batch);
-    else
-      int_gemm<T>(m, n, k, al, a, b, be, c, batch, current_stream(device));
+    if constexpr (std::is_floating_point_v<T>) {
+      if (k > 0) {
+        float_gemm<T>(device, m, n, k, al, a, b, be, c, batch);
+        return;
+      }
+    }
+    tiled_gemm<T>(m, n, k, al, a, b, be, c, batch, current_stream(device));
   });
 }
 

@@ -2,7 +2,8 @@
 // Matmul on CUDA devices: C = alpha * A @ B + beta * C over a batch of strided matrices, the
 // contract of kernels::Backend::gemm (lib/cpu/gemm.hpp describes it). float32/float64 run on
 // cuBLAS (row-major through kernels/gemm_mapping.hpp, transposed views read in place, batches
-// strided-batched); int32/int64 run on a tiled kernel with wrap-around arithmetic, as the CPU.
+// strided-batched); int32/int64 (and any k == 0) run on a tiled kernel with wrap-around
+// arithmetic, as the CPU.
 #include <cstdint>
 
 #include "kernels/params.hpp"
