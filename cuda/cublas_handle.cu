@@ -21,8 +21,8 @@ cublasHandle_t cublas_handle(int device) {
   cublasHandle_t& h = handles[static_cast<std::size_t>(device)];
   if (h == nullptr) {
     TAPEFLOW_CUBLAS_CHECK(cublasCreate(&h));
-    // Exact float32: no TF32 (CUBLAS_DEFAULT_MATH is also cuBLAS's default; set it explicitly so
-    // a NVIDIA_TF32_OVERRIDE-free process always gets the CPU's precision).
+    // Exact float32, as the CPU backend: no TF32 tensor-core math, which would round float32
+    // inputs to 10-bit mantissas (CUBLAS_DEFAULT_MATH is cuBLAS's default; set it explicitly).
     TAPEFLOW_CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
     TAPEFLOW_CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
   }
