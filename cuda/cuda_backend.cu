@@ -1,10 +1,14 @@
 // The CUDA backend: the kernel interface (lib/kernels/backend.hpp) on NVIDIA GPUs. Families not
 // yet ported throw a DeviceError naming the op, so a missing kernel is never a silent wrong answer.
 #include "allocator.hpp"
+#include "conv.hpp"
 #include "copy.hpp"
 #include "device.hpp"
+#include "gemm.hpp"
+#include "index.hpp"
 #include "kernels/backend.hpp"
 #include "norm.hpp"
+#include "pool.hpp"
 #include "reduce.hpp"
 #include "softmax.hpp"
 
@@ -57,57 +61,64 @@ class CudaBackend final : public Backend {
   void cumsum(const Tensor& out, const Tensor& x, std::int64_t d) const override { cuda_backend::cumsum(out, x, d); }
 
   // ---- matmul (cuda/gemm.cu) ----
-  void gemm(DType, std::int64_t, std::int64_t, std::int64_t, Scalar, const GemmOperand&, const GemmOperand&, Scalar,
-            const GemmOperand&, GemmBatch) const override {
-    not_yet("gemm");
+  void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
+            const GemmOperand& b, Scalar beta, const GemmOperand& c, GemmBatch batch) const override {
+    cuda_backend::gemm(dtype, m, n, k, alpha, a, b, beta, c, batch);
   }
 
   // ---- index (cuda/index.cu) ----
-  void check_index_range(const char*, const Tensor&, std::int64_t, std::int64_t) const override {
-    not_yet("check_index_range");
+  void check_index_range(const char* op, const Tensor& index, std::int64_t dim, std::int64_t size) const override {
+    cuda_backend::check_index_range(op, index, dim, size);
   }
-  void gather(const Tensor&, const Tensor&, const Tensor&, std::int64_t) const override { not_yet("gather"); }
-  void scatter_add(const Tensor&, const Tensor&, const Tensor&, std::int64_t, std::int64_t) const override {
-    not_yet("scatter_add");
+  void gather(const Tensor& out, const Tensor& x_view, const Tensor& index, std::int64_t dim_stride) const override {
+    cuda_backend::gather(out, x_view, index, dim_stride);
   }
-  void one_hot(const Tensor&, const Tensor&) const override { not_yet("one_hot"); }
-  std::int64_t count_nonzero(const Tensor&) const override { not_yet("count_nonzero"); }
-  void nonzero_indices(const Tensor&, const Tensor&) const override { not_yet("nonzero_indices"); }
+  void scatter_add(const Tensor& x_view, const Tensor& index, const Tensor& src, std::int64_t dim,
+                   std::int64_t dim_stride) const override {
+    cuda_backend::scatter_add(x_view, index, src, dim, dim_stride);
+  }
+  void one_hot(const Tensor& out, const Tensor& indices) const override { cuda_backend::one_hot(out, indices); }
+  std::int64_t count_nonzero(const Tensor& x) const override { return cuda_backend::count_nonzero(x); }
+  void nonzero_indices(const Tensor& out, const Tensor& x) const override { cuda_backend::nonzero_indices(out, x); }
 
   // ---- conv2d (cuda/conv.cu) ----
-  void conv2d_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
-                      std::int64_t) const override {
-    not_yet("conv2d_forward");
+  void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const ConvGeom& g, std::int64_t groups) const override {
+    cuda_backend::conv2d_forward(out, input, weight, bias, g, groups);
   }
-  void conv2d_backward_input(const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
-                             std::int64_t) const override {
-    not_yet("conv2d_backward_input");
+  void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const Tensor& weight, const ConvGeom& g,
+                             std::int64_t groups) const override {
+    cuda_backend::conv2d_backward_input(grad_input, grad, weight, g, groups);
   }
-  void conv2d_backward_weight(const Tensor&, const Tensor&, const Tensor&, const ConvGeom&,
-                              std::int64_t) const override {
-    not_yet("conv2d_backward_weight");
+  void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const Tensor& input, const ConvGeom& g,
+                              std::int64_t groups) const override {
+    cuda_backend::conv2d_backward_weight(grad_weight, grad, input, g, groups);
   }
 
   // ---- pooling (cuda/pool.cu) ----
-  void max_pool2d(const Tensor&, const Tensor&, const Tensor&, std::int64_t, const PoolGeom&) const override {
-    not_yet("max_pool2d");
+  void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::int64_t planes,
+                  const PoolGeom& g) const override {
+    cuda_backend::max_pool2d(out, indices, x, planes, g);
   }
-  void max_pool2d_backward(const Tensor&, const Tensor&, const Tensor&, std::int64_t) const override {
-    not_yet("max_pool2d_backward");
+  void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& indices,
+                           std::int64_t planes) const override {
+    cuda_backend::max_pool2d_backward(grad_input, grad, indices, planes);
   }
-  void avg_pool2d(const Tensor&, const Tensor&, std::int64_t, const PoolGeom&, bool) const override {
-    not_yet("avg_pool2d");
+  void avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, const PoolGeom& g,
+                  bool count_include_pad) const override {
+    cuda_backend::avg_pool2d(out, x, planes, g, count_include_pad);
   }
-  void avg_pool2d_backward(const Tensor&, const Tensor&, std::int64_t, const PoolGeom&, bool) const override {
-    not_yet("avg_pool2d_backward");
+  void avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad, std::int64_t planes, const PoolGeom& g,
+                           bool count_include_pad) const override {
+    cuda_backend::avg_pool2d_backward(grad_input, grad, planes, g, count_include_pad);
   }
-  void adaptive_avg_pool2d(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                           std::int64_t) const override {
-    not_yet("adaptive_avg_pool2d");
+  void adaptive_avg_pool2d(const Tensor& out, const Tensor& x, std::int64_t planes, std::int64_t H, std::int64_t W,
+                           std::int64_t Ho, std::int64_t Wo) const override {
+    cuda_backend::adaptive_avg_pool2d(out, x, planes, H, W, Ho, Wo);
   }
-  void adaptive_avg_pool2d_backward(const Tensor&, const Tensor&, std::int64_t, std::int64_t, std::int64_t,
-                                    std::int64_t, std::int64_t) const override {
-    not_yet("adaptive_avg_pool2d_backward");
+  void adaptive_avg_pool2d_backward(const Tensor& grad_input, const Tensor& grad, std::int64_t planes, std::int64_t H,
+                                    std::int64_t W, std::int64_t Ho, std::int64_t Wo) const override {
+    cuda_backend::adaptive_avg_pool2d_backward(grad_input, grad, planes, H, W, Ho, Wo);
   }
 
   // ---- softmax (cuda/softmax.cu) ----

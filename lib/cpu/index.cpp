@@ -5,21 +5,12 @@
 #include <type_traits>
 
 #include "core/strided_loop.hpp"
+#include "kernels/dispatch_index.hpp"
 
 namespace tapeflow::cpu {
 namespace {
 
-template <typename T>
-constexpr bool is_index_type = std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>;
-
-// Calls f.template operator()<I>() for an int32/int64 index dtype (checked by the op layer).
-template <typename F>
-void dispatch_index(DType dt, F&& f) {
-  dispatch(dt, [&]<typename I>() {
-    if constexpr (is_index_type<I>) f.template operator()<I>();
-    else fail<DTypeError>("index", "index must be int64 or int32, got ", dt);
-  });
-}
+using kernels::dispatch_index;
 
 // a + b with two's-complement wrap-around for integers (signed overflow is undefined in C++).
 template <typename T>

@@ -10,9 +10,16 @@
 #include <type_traits>
 
 #include "core/parallel.hpp"
+#include "kernels/pool_window.hpp"
 
 namespace tapeflow::cpu {
 namespace {
+
+using kernels::adaptive_window;
+using kernels::avg_window;
+using kernels::AvgWindow;
+using kernels::dilated_window;
+using kernels::Window;
 
 // Calls fn(plane, oh) for every output row, in parallel; work is the cost of one row.
 template <typename F>
@@ -21,16 +28,6 @@ void for_each_output_row(std::int64_t planes, std::int64_t Ho, std::int64_t work
   detail::parallel_for(0, planes * Ho, grain, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t r = b; r < e; ++r) fn(r / Ho, r % Ho);
   });
-}
-
-// First in-bounds tap and end of a dilated window starting at `start` over [0, n).
-struct Window {
-  std::int64_t begin, end;
-};
-Window dilated_window(std::int64_t start, std::int64_t k, std::int64_t d, std::int64_t n) {
-  const std::int64_t end = std::min(start + (k - 1) * d + 1, n);
-  if (start < 0) start += ((-start + d - 1) / d) * d;
-  return {start, end};
 }
 
 }  // namespace
@@ -48,7 +45,7 @@ inline T pick(bool c, T a, T b) {
 // NaN's index).
 template <typename T>
 inline void take_max(T v, std::int64_t i, T& best, std::int64_t& best_i) {
-  const bool take = (v > best) | (v != v);
+  const bool take = kernels::max_pool_takes(v, best);
   best = pick(take, v, best);
   best_i = pick(take, i, best_i);
 }
@@ -126,29 +123,6 @@ void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad, const Ten
 }
 
 namespace {
-
-// One average window: the input rows [hb, he) and columns [wb, we) it reads, and its divisor.
-struct AvgWindow {
-  std::int64_t hb, he, wb, we, count;
-};
-
-// avg_pool2d's window as PyTorch clips it: first to the padded input (the divisor with
-// padding), then to the input itself.
-AvgWindow avg_window(const PoolGeom& g, std::int64_t oh, std::int64_t ow, bool count_include_pad) {
-  const std::int64_t h0 = oh * g.sH - g.pH, h1 = std::min(h0 + g.kH, g.H + g.pH);
-  const std::int64_t w0 = ow * g.sW - g.pW, w1 = std::min(w0 + g.kW, g.W + g.pW);
-  AvgWindow a{std::max<std::int64_t>(h0, 0), std::min(h1, g.H), std::max<std::int64_t>(w0, 0), std::min(w1, g.W), 0};
-  a.count = count_include_pad ? (h1 - h0) * (w1 - w0) : (a.he - a.hb) * (a.we - a.wb);
-  return a;
-}
-
-// adaptive_avg_pool2d's window: rows [floor(oh*H/Ho), ceil((oh+1)*H/Ho)), the same for columns.
-AvgWindow adaptive_window(std::int64_t H, std::int64_t W, std::int64_t Ho, std::int64_t Wo, std::int64_t oh,
-                          std::int64_t ow) {
-  AvgWindow a{oh * H / Ho, ((oh + 1) * H + Ho - 1) / Ho, ow * W / Wo, ((ow + 1) * W + Wo - 1) / Wo, 0};
-  a.count = (a.he - a.hb) * (a.we - a.wb);
-  return a;
-}
 
 // out[plane, oh, ow] = mean of x over window(oh, ow), one task per output row.
 template <typename Win>

@@ -2,12 +2,13 @@
 #include "tapeflow/ops/index.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
 #include "kernels/backend.hpp"
 #include "tapeflow/creation.hpp"
+#include "tapeflow/ops/elementwise.hpp"
+#include "tapeflow/ops/reduce.hpp"
 
 namespace tapeflow {
 namespace {
@@ -19,19 +20,21 @@ void check_index_dtype(const char* op, const Tensor& index) {
     fail<DTypeError>(op, "index must be int64 or int32, got ", index.dtype());
 }
 
-void check_cpu(const char* op, const Tensor& t) {
-  if (!t.is_cpu()) fail<DeviceError>(op, "only CPU tensors are supported so far, got ", t.device());
-}
-
-// A contiguous int64 copy of a 0-/1-D index with negative entries wrapped, checked against size.
-Tensor wrapped_indices(const char* op, const Tensor& index, std::int64_t size) {
+// A contiguous 1-D int64 copy of a 0-/1-D index with negative entries wrapped, checked against
+// size, on the index's device (public elementwise ops, then the backend's range check).
+Tensor wrapped_indices(const char* op, const Tensor& index, std::int64_t dim, std::int64_t size) {
   check_index_dtype(op, index);
-  const Tensor idx = index.to(kInt64, /*copy=*/true).reshape({index.numel()});
-  std::int64_t* p = idx.data_ptr<std::int64_t>();
-  for (std::int64_t i = 0, n = idx.numel(); i < n; ++i) {
-    const std::int64_t v = p[i];
-    if (v < -size || v >= size) fail<IndexError>(op, "index ", v, " is out of bounds for size ", size);
-    p[i] = v < 0 ? v + size : v;
+  const Tensor flat = index.reshape({index.numel()}).to(kInt64);
+  const Tensor idx = where(lt(flat, 0), flat + size, flat);
+  try {
+    kernels::on(idx).check_index_range(op, idx, dim, size);
+  } catch (const IndexError&) {
+    // The check saw wrapped values: name the first bad one as the caller wrote it.
+    const Tensor host = flat.to(Device::cpu()).contiguous();
+    const std::int64_t* p = host.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < host.numel(); ++i)
+      if (p[i] < -size || p[i] >= size) fail<IndexError>(op, "index ", p[i], " is out of bounds for size ", size);
+    throw;
   }
   return idx;
 }
@@ -104,11 +107,10 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   detail::check_defined("index_select", x);
   detail::check_defined("index_select", index, "index");
   detail::check_same_device("index_select", x, index);
-  check_cpu("index_select", x);
   if (index.dim() > 1) fail<ShapeError>("index_select", "index must be 0-D or 1-D, got shape ", index.shape());
   const std::int64_t d = wrap_dim("index_select", dim, x.dim());
   const std::int64_t size = x.dim() == 0 ? 1 : x.size(d);
-  const Tensor idx = wrapped_indices("index_select", index, size);
+  const Tensor idx = wrapped_indices("index_select", index, d, size);
   if (x.dim() == 0) {  // a 0-D input behaves as a 1-element 1-D one
     const Tensor r = index_select(x.reshape({1}), 0, idx);
     return index.dim() == 0 ? r.reshape(IntArrayRef{}) : r;
@@ -137,7 +139,6 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   detail::check_defined("gather", x);
   detail::check_defined("gather", index, "index");
   detail::check_same_device("gather", x, index);
-  check_cpu("gather", x);
   check_index_dtype("gather", index);
   const std::int64_t d = wrap_dim("gather", dim, x.dim());
   if (x.dim() == 0) {  // a 0-D input behaves as a 1-element 1-D one
@@ -162,7 +163,6 @@ void scatter_add_impl(const Tensor& x, std::int64_t dim, const Tensor& index, co
   detail::check_defined("scatter_add_", src, "src");
   detail::check_same_device("scatter_add_", x, index);
   detail::check_same_device("scatter_add_", x, src);
-  check_cpu("scatter_add_", x);
   check_index_dtype("scatter_add_", index);
   if (src.dtype() != x.dtype())
     fail<DTypeError>("scatter_add_", "src has dtype ", src.dtype(), ", expected ", x.dtype(), " like the input");
@@ -215,22 +215,16 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
 
 Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
   detail::check_defined("one_hot", indices);
-  check_cpu("one_hot", indices);
   check_index_dtype("one_hot", indices);
   if (num_classes < -1) fail<ValueError>("one_hot", "num_classes must be -1 or >= 0, got ", num_classes);
-  const Tensor idx = indices.contiguous().to(kInt64);
-  const std::int64_t* p = idx.data_ptr<std::int64_t>();
+  const Tensor idx = indices.contiguous();
   const std::int64_t n = idx.numel();
   if (num_classes == -1 && n == 0)
     fail<ValueError>("one_hot", "cannot infer the number of classes from an empty tensor");
-  std::int64_t lo = 0, hi = -1;
-  for (std::int64_t i = 0; i < n; ++i) {
-    lo = std::min(lo, p[i]);
-    hi = std::max(hi, p[i]);
-  }
-  if (lo < 0) fail<IndexError>("one_hot", "class values must be non-negative, got ", lo);
-  const std::int64_t classes = num_classes == -1 ? hi + 1 : num_classes;
-  if (hi >= classes) fail<IndexError>("one_hot", "class value ", hi, " is out of range for ", classes, " classes");
+  // Values are read on the index's device: the largest one (when inferring) and a range check.
+  const std::int64_t classes = num_classes == -1 ? std::max<std::int64_t>(amax(idx).item<std::int64_t>() + 1, 0)
+                                                 : num_classes;
+  kernels::on(idx).check_index_range("one_hot", idx, indices.dim(), classes);
   Shape shape = indices.shape();
   shape.push_back(classes);
   Tensor out = detail::make_tensor(shape, kInt64, indices.device());
@@ -240,7 +234,6 @@ Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
 
 Tensor nonzero(const Tensor& x) {
   detail::check_defined("nonzero", x);
-  check_cpu("nonzero", x);
   const Tensor xc = x.contiguous();
   const std::int64_t count = kernels::on(xc).count_nonzero(xc);
   Tensor out = detail::make_tensor({count, x.dim()}, kInt64, x.device());
@@ -252,26 +245,23 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   detail::check_defined("masked_select", x);
   detail::check_defined("masked_select", mask, "mask");
   detail::check_same_device("masked_select", x, mask);
-  check_cpu("masked_select", x);
   if (mask.dtype() != kBool) fail<DTypeError>("masked_select", "mask must be bool, got ", mask.dtype());
   const Shape shape = broadcast_shapes("masked_select", x.shape(), mask.shape());
-  const Tensor xs = x.expand(shape).contiguous();
-  const Tensor ms = mask.expand(shape).contiguous();
-  const bool* m = ms.data_ptr<bool>();
-  std::int64_t count = 0;
-  for (std::int64_t i = 0; i < ms.numel(); ++i) count += m[i];
-  Tensor out = detail::make_tensor({count}, x.dtype(), x.device());
-  const std::size_t es = x.element_size();
-  const char* src = static_cast<const char*>(xs.data_ptr());
-  char* dst = static_cast<char*>(out.data_ptr());
-  for (std::int64_t i = 0, j = 0; i < ms.numel(); ++i)
-    if (m[i]) std::memcpy(dst + es * static_cast<std::size_t>(j++), src + es * static_cast<std::size_t>(i), es);
+  // The flat positions of the true entries of the broadcast mask (one count read back), then a
+  // gather of the flattened broadcast x at them: every step runs on x's device.
+  Tensor xs, pos;
+  {
+    NoGradGuard internal;  // private copies, not tape entries
+    xs = x.expand(shape).contiguous().reshape({-1});
+    pos = nonzero(mask.expand(shape).contiguous().reshape({-1})).reshape({-1});
+  }
+  Tensor out = detail::make_tensor({pos.numel()}, x.dtype(), x.device());
+  kernels::on(out).gather(out, dim_base_view(xs, out.shape(), 0), pos, 1);
   if (records(out, x))
-    autograd::record("masked_select", {x}, {out}, [ms, shape](const autograd::BackwardArgs& g) {
+    autograd::record("masked_select", {x}, {out}, [pos, shape, numel = xs.numel()](const autograd::BackwardArgs& g) {
       // The gradient scattered to the true positions of the flattened broadcast mask; the engine
       // sums a broadcast x's gradient back to x's shape.
-      const Tensor pos = nonzero(ms.view({ms.numel()})).view({-1});
-      const Tensor flat = tapeflow::scatter_add(zeros_for(g.grad(), {ms.numel()}), 0, pos, g.grad());
+      const Tensor flat = tapeflow::scatter_add(zeros_for(g.grad(), {numel}), 0, pos, g.grad());
       return autograd::Grads{flat.view(shape)};
     }, /*saved=*/{mask});
   return out;

@@ -60,7 +60,6 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b) {
   detail::check_defined(op, a, "first operand");
   detail::check_defined(op, b, "second operand");
   detail::check_same_device(op, a, b);
-  if (!a.is_cpu()) fail<DeviceError>(op, "only CPU tensors are supported so far, got ", a.device());
   if (a.dtype() != b.dtype())
     fail<DTypeError>(op, "expected both operands to have the same dtype, got ", a.dtype(), " and ", b.dtype());
   if (a.dtype() == kBool) fail<DTypeError>(op, "not supported for bool tensors");

@@ -2,10 +2,9 @@
 // Its gradient scatter-adds the gradient rows into zeros of the weight's shape (repeated indices
 // accumulate) with the public scatter_add, whose own gradient is a gather: any order works.
 // The row at padding_idx gets no gradient (PyTorch), e.g. the <pad> token of a vocabulary.
-#include <cstring>
-
 #include "autograd/tape.hpp"
-#include "core/parallel.hpp"
+#include "core/tensor_factory.hpp"
+#include "kernels/backend.hpp"
 #include "ops/nn_common.hpp"
 #include "tapeflow/creation.hpp"
 #include "tapeflow/ops/elementwise.hpp"
@@ -27,6 +26,20 @@ Tensor embedding_backward(const Tensor& g, const Tensor& idx, std::int64_t rows,
   return scatter_add(zeros({rows, D}, TensorOptions(g.dtype()).device(g.device())), 0, index, g2);
 }
 
+// IndexError unless every index lies in [0, rows), checked on the indices' device.
+void check_rows(const Tensor& idx, std::int64_t rows) {
+  try {
+    kernels::on(idx).check_index_range("embedding", idx, 0, rows);
+  } catch (const IndexError&) {
+    // Name the first bad value in the embedding's own terms (a host copy, on the error path only).
+    const Tensor host = idx.to(Device::cpu()).contiguous();
+    const std::int64_t* p = host.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < host.numel(); ++i)
+      if (p[i] < 0 || p[i] >= rows) fail<IndexError>("embedding", "index ", p[i], " is out of range for ", rows, " embeddings");
+    throw;
+  }
+}
+
 }  // namespace
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<std::int64_t> padding_idx) {
@@ -45,11 +58,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<std:
     if (*padding_idx < 0) padding_idx = *padding_idx + rows;
   }
   const Tensor idx = indices.contiguous().to(kInt64);
-  const std::int64_t* ix = idx.data_ptr<std::int64_t>();
   const std::int64_t count = idx.numel();
-  for (std::int64_t i = 0; i < count; ++i)
-    if (ix[i] < 0 || ix[i] >= rows)
-      fail<IndexError>(op, "index ", ix[i], " is out of range for ", rows, " embeddings");
+  check_rows(idx, rows);
   Shape shape = indices.shape();
   shape.push_back(D);
   Tensor out = detail::make_tensor(shape, weight.dtype(), weight.device());
@@ -58,22 +68,11 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<std:
       return autograd::Grads{embedding_backward(a.grad(), idx, rows, padding_idx)};
     }, /*saved=*/{idx});  // idx may share the caller's indices: changing them in place is caught
   if (out.numel() == 0) return out;
-  // Rows are read in place through weight's strides: a large table is never copied.
-  dispatch_floating(weight.dtype(), op, [&]<typename T>() {
-    const T* w = static_cast<const T*>(weight.data_ptr());
-    const std::int64_t rs = weight.stride(0), cs = weight.stride(1);
-    T* o = out.data_ptr<T>();
-    const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / D);
-    detail::parallel_for(0, count, grain, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) {
-        const T* src = w + ix[i] * rs;
-        T* dst = o + i * D;
-        if (cs == 1) std::memcpy(dst, src, static_cast<std::size_t>(D) * sizeof(T));
-        else
-          for (std::int64_t j = 0; j < D; ++j) dst[j] = src[j * cs];
-      }
-    });
-  });
+  // The backend's gather with one index per output row (broadcast along the row), which copies
+  // whole rows read in place through weight's strides: a large table is never copied.
+  const Tensor rows_view = detail::make_view(weight, {count, D}, {0, weight.stride(1)}, weight.storage_offset());
+  const Tensor index_view = detail::make_view(idx, {count, D}, {1, 0}, idx.storage_offset());
+  kernels::on(out).gather(detail::make_view(out, {count, D}, {D, 1}, 0), rows_view, index_view, weight.stride(0));
   return out;
 }
 

@@ -1,0 +1,17 @@
+#pragma once
+// Every cuBLAS call goes through TAPEFLOW_CUBLAS_CHECK: a failure becomes a tapeflow::DeviceError
+// that names the call and cuBLAS's status name and text (as cuda_check.hpp for the runtime).
+#include <cublas_v2.h>
+
+#include "tapeflow/error.hpp"
+
+namespace tapeflow::cuda_backend {
+
+inline void check(cublasStatus_t status, const char* call) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
+  fail<DeviceError>("cublas", call, " failed: ", cublasGetStatusName(status), " (", cublasGetStatusString(status), ")");
+}
+
+}  // namespace tapeflow::cuda_backend
+
+#define TAPEFLOW_CUBLAS_CHECK(call) ::tapeflow::cuda_backend::check((call), #call)
