@@ -85,7 +85,8 @@ void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& squar
 }
 
 void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& sum, const cpu::AdagradUpdate& u) {
-  dispatch_floating(param.dtype(), "Adagrad", [&]<typename T>() { update_each<T>(AdagradRule<T>(u), param, grad, sum); });
+  dispatch_floating(param.dtype(), "Adagrad",
+                    [&]<typename T>() { update_each<T>(AdagradRule<T>(u), param, grad, sum); });
 }
 
 }  // namespace tapeflow::cuda_backend

@@ -53,7 +53,8 @@ void randint(const Tensor& out, std::int64_t low, std::uint64_t range, Generator
 }
 
 void bernoulli(const Tensor& out, double p, Generator& gen) {
-  dispatch(out.dtype(), [&]<typename T>() { philox_for(gen, out.numel(), draws::BernoulliEmit<T>{out.data_ptr<T>(), p}); });
+  dispatch(out.dtype(),
+           [&]<typename T>() { philox_for(gen, out.numel(), draws::BernoulliEmit<T>{out.data_ptr<T>(), p}); });
 }
 
 void bernoulli(const Tensor& out, const Tensor& p, Generator& gen) {
@@ -71,7 +72,8 @@ void randperm(const Tensor& out, Generator& gen) {
   std::vector<std::uint64_t> bits(static_cast<std::size_t>(n));
   philox_for(gen, n, draws::Bits64Emit{bits.data()});
   for (std::int64_t i = 0; i < n; ++i) o[i] = i;
-  for (std::int64_t i = n - 1; i > 0; --i) std::swap(o[i], o[draws::swap_partner(bits[static_cast<std::size_t>(i)], i)]);
+  for (std::int64_t i = n - 1; i > 0; --i)
+    std::swap(o[i], o[draws::swap_partner(bits[static_cast<std::size_t>(i)], i)]);
 }
 
 void dropout(const Tensor& out, const Tensor& mask, const Tensor& x, double p, Generator& gen) {

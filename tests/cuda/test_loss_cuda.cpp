@@ -54,7 +54,7 @@ Tensor targets(const Case& c, DType dtype, std::int64_t ignore_index) {
 // sample for Reduction::None), optionally through the differentiable backward.
 void check_loss(const std::function<Tensor(const Tensor&, const Tensor&, const Tensor&)>& f, const Tensor& x,
                 const Tensor& t, const Tensor& w, bool create_graph, double rtol) {
-  Tensor xc = x.clone().requires_grad_(true), xg = x.to(kGpu).requires_grad_(true);
+  Tensor xc = x.detach().clone().requires_grad_(true), xg = x.to(kGpu, /*copy=*/true).requires_grad_(true);
   const Tensor wg = w.defined() ? w.to(kGpu) : Tensor();
   const Tensor lc = f(xc, t, w), lg = f(xg, t.to(kGpu), wg);
   require_close(lc, lg, rtol, rtol);

@@ -29,7 +29,8 @@ std::vector<Tensor> cpu_params(DType dtype) {
 std::vector<Tensor> gpu_copies(const std::vector<Tensor>& params) {
   std::vector<Tensor> out;
   for (const Tensor& p : params) {
-    Tensor g = p.is_contiguous() ? p.detach().to(kGpu) : p.detach().t().to(kGpu).t().detach();
+    Tensor g = p.is_contiguous() ? p.detach().to(kGpu, /*copy=*/true)
+                                 : p.detach().t().to(kGpu, /*copy=*/true).t().detach();
     out.push_back(g.requires_grad_(true));
   }
   return out;
@@ -67,8 +68,8 @@ TEST_CASE("SGD: plain, momentum, dampening, nesterov, weight decay, maximize", "
   check_optimizer("plain", maker<optim::SGD>(optim::SGDOptions{.lr = 0.1}));
   check_optimizer("momentum", maker<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9}));
   check_optimizer("dampening", maker<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.8, .dampening = 0.3}));
-  check_optimizer("nesterov + decay",
-                  maker<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true}));
+  check_optimizer("nesterov + decay", maker<optim::SGD>(optim::SGDOptions{
+                                          .lr = 0.05, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true}));
   check_optimizer("maximize", maker<optim::SGD>(optim::SGDOptions{.lr = 0.1, .momentum = 0.5, .maximize = true}));
 }
 

@@ -40,7 +40,8 @@ TEST_CASE("uniform and randint draw the CPU's bits from the same seed", "[cuda]"
   for (DType dtype : {kInt32, kInt64, kFloat32, kFloat64}) {
     INFO(dtype);
     Generator gc(kSeed), gg(kSeed);
-    require_bit_equal(randint(-50, 1000, {513}, dtype, &gc), randint(-50, 1000, {513}, TensorOptions(dtype).device(kGpu), &gg));
+    require_bit_equal(randint(-50, 1000, {513}, dtype, &gc),
+                      randint(-50, 1000, {513}, TensorOptions(dtype).device(kGpu), &gg));
   }
   Generator gc(kSeed), gg(kSeed);
   const std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
@@ -90,7 +91,7 @@ TEST_CASE("dropout: the CPU's mask and output, and its gradient", "[cuda]") {
     for (double p : {0.0, 0.2, 0.75, 1.0}) {
       INFO(dtype << ", p " << p);
       const Tensor x = randn({33, 65}, dtype);
-      Tensor xc = x.clone().requires_grad_(true), xg = x.to(kGpu).requires_grad_(true);
+      Tensor xc = x.clone().requires_grad_(true), xg = x.to(kGpu, /*copy=*/true).requires_grad_(true);
       manual_seed(kSeed);
       const Tensor yc = dropout(xc, p);
       manual_seed(kSeed);

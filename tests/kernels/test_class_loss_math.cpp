@@ -84,7 +84,8 @@ TEST_CASE("smoothed loss and its coefficients against the target distribution q"
       const double scale = 0.125;
       for (int k = 0; k < C; ++k) {
         const double q = (1 - ls) * (k == t) + ls / C;
-        const double a = (k == t ? cl::hit_coefficient(scale, ls, w[t]) : 0.0) + cl::smooth_coefficient(scale, ls, C, w[k]);
+        const double a =
+            (k == t ? cl::hit_coefficient(scale, ls, w[t]) : 0.0) + cl::smooth_coefficient(scale, ls, C, w[k]);
         REQUIRE(a == Approx(scale * w[k] * q).epsilon(1e-14).margin(1e-300));
       }
     }
@@ -176,7 +177,9 @@ TEMPLATE_TEST_CASE("binary cross entropies against float64 formulas", "", float,
     for (double t : {0.0, 0.4, 1.0}) {
       for (double pw : {1.0, 3.0}) {
         // -pw t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)) = pw t softplus(-x) + (1 - t) softplus(x).
-        const auto softplus = [](long double z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); };
+        const auto softplus = [](long double z) {
+          return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
+        };
         const double ref = static_cast<double>(pw * t * softplus(-x) + (1 - t) * softplus(x));
         const T got = cl::binary_cross_entropy_with_logits(static_cast<T>(x), static_cast<T>(t), static_cast<T>(pw),
                                                            pw != 1.0);
