@@ -175,16 +175,17 @@ __global__ void target_weight_kernel(const I* target, long long n, const T* w, l
   if (threadIdx.x == 0) partial[blockIdx.x] = total;
 }
 
-// One sample per warp when its classes are contiguous and many enough to share out.
-bool warp_per_sample(const Dims& d) { return d.inner == 1 && d.C > 8; }
+// One sample per warp when it loops over its classes, they are contiguous, and many enough to
+// share out.
+bool warp_per_sample(const Dims& d, bool class_loop) { return class_loop && d.inner == 1 && d.C > 8; }
 
 // Launches kernel<32> or kernel<1> (chosen by warp_per_sample) on the current stream of device.
 template <class Launch>
-void launch_per_sample(int device, const Dims& d, const Launch& launch) {
+void launch_per_sample(int device, const Dims& d, bool class_loop, const Launch& launch) {
   if (d.samples == 0) return;
   DeviceGuard guard(device);
   const cudaStream_t stream = current_stream(device);
-  if (warp_per_sample(d)) {
+  if (warp_per_sample(d, class_loop)) {
     const LaunchShape shape = launch_shape(d.samples * 32);
     launch.template operator()<32>(shape, stream);
   } else {
@@ -253,7 +254,8 @@ void class_loss(const ClassTargets& c, const Tensor& input, const Tensor& target
   const Dims d = dims_of(c, c.label_smoothing);
   dispatch_floating(input.dtype(), c.op, [&]<typename T>() {
     dispatch_index(target.dtype(), [&]<typename I>() {
-      launch_per_sample(input.device().index(), d, [&]<int G>(LaunchShape shape, cudaStream_t stream) {
+      // nll_loss reads one class per sample: a thread each.
+      launch_per_sample(input.device().index(), d, from_logits, [&]<int G>(LaunchShape shape, cudaStream_t stream) {
         class_loss_kernel<G, T, I><<<shape.blocks, shape.threads, 0, stream>>>(
             d, input.data_ptr<T>(), target.data_ptr<I>(), optional_data<T>(weight), from_logits,
             per_sample.data_ptr<double>(), stats.defined() ? stats.data_ptr<T>() : nullptr);
@@ -268,7 +270,7 @@ void class_loss_backward(const ClassTargets& c, const Tensor& grad_input, const 
   const Dims d = dims_of(c, from_logits ? c.label_smoothing : 0.0);
   dispatch_floating(input.dtype(), c.op, [&]<typename T>() {
     dispatch_index(target.dtype(), [&]<typename I>() {
-      launch_per_sample(input.device().index(), d, [&]<int G>(LaunchShape shape, cudaStream_t stream) {
+      launch_per_sample(input.device().index(), d, true, [&]<int G>(LaunchShape shape, cudaStream_t stream) {
         class_loss_backward_kernel<G, T, I><<<shape.blocks, shape.threads, 0, stream>>>(
             d, grad_input.data_ptr<T>(), input.data_ptr<T>(), target.data_ptr<I>(), optional_data<T>(weight),
             optional_data<T>(stats), scale, grad_output.data_ptr<T>(), grad_output.numel() == 1, from_logits);
@@ -282,7 +284,7 @@ void class_loss_coefficients(const ClassTargets& c, const Tensor& target, const 
   const Dims d = dims_of(c, c.label_smoothing);
   dispatch_floating(a.dtype(), c.op, [&]<typename T>() {
     dispatch_index(target.dtype(), [&]<typename I>() {
-      launch_per_sample(a.device().index(), d, [&]<int G>(LaunchShape shape, cudaStream_t stream) {
+      launch_per_sample(a.device().index(), d, true, [&]<int G>(LaunchShape shape, cudaStream_t stream) {
         class_loss_coefficients_kernel<G, T, I><<<shape.blocks, shape.threads, 0, stream>>>(
             d, target.data_ptr<I>(), optional_data<T>(weight), scale, a.data_ptr<T>(), sums.data_ptr<T>());
       });
