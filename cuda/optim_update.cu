@@ -49,6 +49,20 @@ void update_each(const Rule& rule, const Tensor& param, const Tensor& grad, cons
   std::apply([&](const auto&... sc) { ((sc.is_same(state) ? void() : copy(state, sc)), ...); }, s);
 }
 
+// Calls f.template operator()<a, b>() with the runtime flags as template arguments.
+template <class F>
+void with_flags(bool a, bool b, const F& f) {
+  if (a) b ? f.template operator()<true, true>() : f.template operator()<true, false>();
+  else b ? f.template operator()<false, true>() : f.template operator()<false, false>();
+}
+
+// (t) when Keep, else (): an optional operand in a list built at compile time.
+template <bool Keep>
+auto keep_if(const Tensor& t) {
+  if constexpr (Keep) return std::tuple<const Tensor&>(t);
+  else return std::tuple<>();
+}
+
 }  // namespace
 
 void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, bool first_step,
@@ -72,15 +86,12 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
 void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
                     const Tensor& momentum_buffer, const cpu::RMSpropUpdate& u) {
   dispatch_floating(param.dtype(), "RMSprop", [&]<typename T>() {
-    const bool centered = grad_avg.defined(), momentum = momentum_buffer.defined();
-    if (centered && momentum)
-      update_each<T>(RMSpropRule<T, true, true>(u), param, grad, square_avg, grad_avg, momentum_buffer);
-    else if (centered)
-      update_each<T>(RMSpropRule<T, true, false>(u), param, grad, square_avg, grad_avg);
-    else if (momentum)
-      update_each<T>(RMSpropRule<T, false, true>(u), param, grad, square_avg, momentum_buffer);
-    else
-      update_each<T>(RMSpropRule<T, false, false>(u), param, grad, square_avg);
+    // The rule's operands: square_avg, then grad_avg when centered, then the momentum buffer.
+    with_flags(grad_avg.defined(), momentum_buffer.defined(), [&]<bool Centered, bool Momentum>() {
+      std::apply([&](const auto&... extra) {
+        update_each<T>(RMSpropRule<T, Centered, Momentum>(u), param, grad, square_avg, extra...);
+      }, std::tuple_cat(keep_if<Centered>(grad_avg), keep_if<Momentum>(momentum_buffer)));
+    });
   });
 }
 
