@@ -7,8 +7,11 @@
 #include "gemm.hpp"
 #include "index.hpp"
 #include "kernels/backend.hpp"
+#include "loss.hpp"
 #include "norm.hpp"
+#include "optim_update.hpp"
 #include "pool.hpp"
+#include "random.hpp"
 #include "reduce.hpp"
 #include "softmax.hpp"
 
@@ -159,51 +162,65 @@ class CudaBackend final : public Backend {
   }
 
   // ---- losses (cuda/loss.cu) ----
-  double class_target_weight(const ClassTargets&, const Tensor&, const Tensor&) const override {
-    not_yet("class_target_weight");
+  double class_target_weight(const ClassTargets& c, const Tensor& target, const Tensor& weight) const override {
+    return cuda_backend::class_target_weight(c, target, weight);
   }
-  void class_loss(const ClassTargets&, const Tensor&, const Tensor&, const Tensor&, bool, const Tensor&,
-                  const Tensor&) const override {
-    not_yet("class_loss");
+  void class_loss(const ClassTargets& c, const Tensor& input, const Tensor& target, const Tensor& weight,
+                  bool from_logits, const Tensor& per_sample, const Tensor& stats) const override {
+    cuda_backend::class_loss(c, input, target, weight, from_logits, per_sample, stats);
   }
-  void class_loss_backward(const ClassTargets&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                           const Tensor&, double, const Tensor&, bool) const override {
-    not_yet("class_loss_backward");
+  void class_loss_backward(const ClassTargets& c, const Tensor& grad_input, const Tensor& input, const Tensor& target,
+                           const Tensor& weight, const Tensor& stats, double scale, const Tensor& grad_output,
+                           bool from_logits) const override {
+    cuda_backend::class_loss_backward(c, grad_input, input, target, weight, stats, scale, grad_output, from_logits);
   }
-  void class_loss_coefficients(const ClassTargets&, const Tensor&, const Tensor&, double, const Tensor&,
-                               const Tensor&) const override {
-    not_yet("class_loss_coefficients");
+  void class_loss_coefficients(const ClassTargets& c, const Tensor& target, const Tensor& weight, double scale,
+                               const Tensor& a, const Tensor& sums) const override {
+    cuda_backend::class_loss_coefficients(c, target, weight, scale, a, sums);
   }
-  void binary_cross_entropy(const char*, const Tensor&, const Tensor&, const Tensor&) const override {
-    not_yet("binary_cross_entropy");
+  void binary_cross_entropy(const char* op, const Tensor& out, const Tensor& x, const Tensor& t) const override {
+    cuda_backend::binary_cross_entropy(op, out, x, t);
   }
-  void binary_cross_entropy_with_logits(const Tensor&, const Tensor&, const Tensor&, const Tensor&) const override {
-    not_yet("binary_cross_entropy_with_logits");
+  void binary_cross_entropy_with_logits(const Tensor& out, const Tensor& x, const Tensor& t,
+                                        const Tensor& pos_weight) const override {
+    cuda_backend::binary_cross_entropy_with_logits(out, x, t, pos_weight);
   }
 
   // ---- random numbers (cuda/random.cu) ----
-  void uniform(const Tensor&, double, double, Generator&) const override { not_yet("uniform"); }
-  void normal(const Tensor&, double, double, Generator&) const override { not_yet("normal"); }
-  void randint(const Tensor&, std::int64_t, std::uint64_t, Generator&) const override { not_yet("randint"); }
-  void bernoulli(const Tensor&, double, Generator&) const override { not_yet("bernoulli"); }
-  void bernoulli(const Tensor&, const Tensor&, Generator&) const override { not_yet("bernoulli"); }
-  void randperm(const Tensor&, Generator&) const override { not_yet("randperm"); }
-  void dropout(const Tensor&, const Tensor&, const Tensor&, double, Generator&) const override { not_yet("dropout"); }
+  void uniform(const Tensor& out, double from, double to, Generator& gen) const override {
+    cuda_backend::uniform(out, from, to, gen);
+  }
+  void normal(const Tensor& out, double mean, double std, Generator& gen) const override {
+    cuda_backend::normal(out, mean, std, gen);
+  }
+  void randint(const Tensor& out, std::int64_t low, std::uint64_t range, Generator& gen) const override {
+    cuda_backend::randint(out, low, range, gen);
+  }
+  void bernoulli(const Tensor& out, double p, Generator& gen) const override { cuda_backend::bernoulli(out, p, gen); }
+  void bernoulli(const Tensor& out, const Tensor& p, Generator& gen) const override {
+    cuda_backend::bernoulli(out, p, gen);
+  }
+  void randperm(const Tensor& out, Generator& gen) const override { cuda_backend::randperm(out, gen); }
+  void dropout(const Tensor& out, const Tensor& mask, const Tensor& x, double p, Generator& gen) const override {
+    cuda_backend::dropout(out, mask, x, p, gen);
+  }
 
   // ---- optimizer updates (cuda/optim_update.cu) ----
-  void sgd_update(const Tensor&, const Tensor&, const Tensor&, bool, const cpu::SGDUpdate&) const override {
-    not_yet("sgd_update");
+  void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, bool first_step,
+                  const cpu::SGDUpdate& u) const override {
+    cuda_backend::sgd_update(param, grad, momentum_buffer, first_step, u);
   }
-  void adam_update(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                   const cpu::AdamUpdate&) const override {
-    not_yet("adam_update");
+  void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                   const Tensor& max_exp_avg_sq, const cpu::AdamUpdate& u) const override {
+    cuda_backend::adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, u);
   }
-  void rmsprop_update(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                      const cpu::RMSpropUpdate&) const override {
-    not_yet("rmsprop_update");
+  void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                      const Tensor& momentum_buffer, const cpu::RMSpropUpdate& u) const override {
+    cuda_backend::rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, u);
   }
-  void adagrad_update(const Tensor&, const Tensor&, const Tensor&, const cpu::AdagradUpdate&) const override {
-    not_yet("adagrad_update");
+  void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& sum,
+                      const cpu::AdagradUpdate& u) const override {
+    cuda_backend::adagrad_update(param, grad, sum, u);
   }
 };
 

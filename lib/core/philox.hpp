@@ -8,11 +8,7 @@
 // {lo32(c), hi32(c), 0, 0}, and yields four 32-bit words.
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define TAPEFLOW_HD __host__ __device__ __forceinline__
-#else
-#define TAPEFLOW_HD inline
-#endif
+#include "kernels/host_device.hpp"  // every function here is constexpr, hence inline
 
 namespace tapeflow::detail::philox {
 

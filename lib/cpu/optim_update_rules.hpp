@@ -10,6 +10,8 @@
 #include <cmath>
 #include <tuple>
 
+#include "kernels/host_device.hpp"  // the operator()s run in CUDA kernels too (cuda/optim_update.cu)
+
 namespace tapeflow::cpu {
 
 // ---- the scalars of one update (per parameter), in double; the rules cast them to T ----
@@ -41,7 +43,7 @@ struct EffectiveGrad {
   bool decay;
   EffectiveGrad(double wd, bool maximize)
       : sign(static_cast<T>(maximize ? -1 : 1)), weight_decay(static_cast<T>(wd)), decay(wd != 0) {}
-  T operator()(T grad, T param) const {
+  TAPEFLOW_HD T operator()(T grad, T param) const {
     const T d = grad * sign;  // exact
     return decay ? d + weight_decay * param : d;
   }
@@ -52,21 +54,21 @@ template <class T>
 struct MovingAverage {
   T beta, one_minus_beta;
   explicit MovingAverage(double b) : beta(static_cast<T>(b)), one_minus_beta(static_cast<T>(1 - b)) {}
-  T operator()(T avg, T x) const { return avg * beta + one_minus_beta * x; }
+  TAPEFLOW_HD T operator()(T avg, T x) const { return avg * beta + one_minus_beta * x; }
   // avg.mul_(beta).addcmul_(x, x, value=1-beta)
-  T of_square(T avg, T x) const { return avg * beta + one_minus_beta * x * x; }
+  TAPEFLOW_HD T of_square(T avg, T x) const { return avg * beta + one_minus_beta * x * x; }
 };
 
 // self.addcdiv_(num, den, value=scale): self + scale * num / den, evaluated left to right
 template <class T>
-T addcdiv(T self, T scale, T num, T den) {
+TAPEFLOW_HD T addcdiv(T self, T scale, T num, T den) {
   return self + scale * num / den;
 }
 
 // torch.maximum: NaN when either is NaN (a NaN `a` is kept: a < b is false). `|`, not `||`:
 // no branch, so the loop vectorises.
 template <class T>
-T maximum(T a, T b) {
+TAPEFLOW_HD T maximum(T a, T b) {
   return ((a < b) | (b != b)) ? b : a;
 }
 
@@ -84,8 +86,8 @@ struct SGDRule {
         neg_lr(static_cast<T>(-u.lr)),
         nesterov(u.nesterov),
         first_step(first) {}
-  void operator()(T& p, T g) const { p = p + neg_lr * effective(g, p); }
-  void operator()(T& p, T g, T& buf) const {
+  TAPEFLOW_HD void operator()(T& p, T g) const { p = p + neg_lr * effective(g, p); }
+  TAPEFLOW_HD void operator()(T& p, T g, T& buf) const {
     T d = effective(g, p);
     buf = first_step ? d : buf * momentum + one_minus_dampening * d;
     d = nesterov ? d + momentum * buf : buf;
@@ -108,7 +110,7 @@ struct AdamRule {
         eps(static_cast<T>(u.eps)),
         neg_step_size(static_cast<T>(-(u.lr / u.bias_correction1))) {}
   template <class... MaxSq>
-  void operator()(T& p, T g, T& exp_avg, T& exp_avg_sq, MaxSq&... max_exp_avg_sq) const {
+  TAPEFLOW_HD void operator()(T& p, T g, T& exp_avg, T& exp_avg_sq, MaxSq&... max_exp_avg_sq) const {
     const T d = effective(g, p);
     p = p * decay_factor;  // AdamW: param.mul_(1 - lr * weight_decay); Adam: * 1, exact
     exp_avg = first(exp_avg, d);
@@ -138,7 +140,7 @@ struct RMSpropRule {
         momentum(static_cast<T>(u.momentum)),
         neg_lr(static_cast<T>(-u.lr)) {}
   template <class... Extra>
-  void operator()(T& p, T g, T& square_avg, Extra&... extra) const {
+  TAPEFLOW_HD void operator()(T& p, T g, T& square_avg, Extra&... extra) const {
     static_assert(sizeof...(Extra) == static_cast<std::size_t>(Centered) + static_cast<std::size_t>(Momentum));
     using std::sqrt;
     const T d = effective(g, p);
@@ -168,7 +170,7 @@ struct AdagradRule {
   T eps, neg_clr;
   explicit AdagradRule(const AdagradUpdate& u)
       : effective(u.weight_decay, u.maximize), eps(static_cast<T>(u.eps)), neg_clr(static_cast<T>(-u.clr)) {}
-  void operator()(T& p, T g, T& sum) const {
+  TAPEFLOW_HD void operator()(T& p, T g, T& sum) const {
     using std::sqrt;
     const T d = effective(g, p);
     sum = sum + d * d;  // state_sum.addcmul_(grad, grad, value=1)

@@ -1,7 +1,8 @@
 #pragma once
 // CPU random kernels. Each writes a contiguous output whose element i depends only on the
-// generator's seed, the counters this call reserves, and i (see core/philox.hpp for the layout),
-// so any thread count gives the same bits.
+// generator's seed, the counters this call reserves, and i (see core/philox.hpp for the layout,
+// kernels/random_draws.hpp for the draws, shared with the CUDA backend), so any thread count
+// gives the same bits.
 #include "tapeflow/random.hpp"
 
 namespace tapeflow::cpu {

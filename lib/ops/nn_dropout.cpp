@@ -17,7 +17,6 @@ Tensor dropout(const Tensor& x, double p, bool training) {
   if (!(p >= 0.0 && p <= 1.0)) fail<ValueError>("dropout", "probability must be in [0, 1], got ", p);
   if (!x.is_floating_point()) fail<DTypeError>("dropout", "expected a floating-point tensor, got ", x.dtype());
   if (!training) return x;  // the identity: gradients pass through unchanged
-  if (!x.is_cpu()) fail<DeviceError>("dropout", "not supported on ", x.device(), " yet (CPU only)");
   const bool rec = autograd::should_record(x);
   Tensor out, mask;
   double scale = 0.0;

@@ -1,6 +1,7 @@
-// Random factories and in-place draws: validation, output allocation, then the CPU kernels in
-// cpu/random.cpp. Non-contiguous in-place targets get the values a fresh contiguous draw of the
-// same shape would hold (drawn into a temporary, then copied).
+// Random factories and in-place draws: validation, output allocation, then the backend's kernels
+// (the same values on every backend for one seed). Non-contiguous in-place targets get the
+// values a fresh contiguous draw of the same shape would hold (drawn into a temporary, then
+// copied).
 #include "tapeflow/random.hpp"
 
 #include <cmath>
@@ -14,16 +15,11 @@ namespace {
 
 Generator& pick(Generator* gen) { return gen ? *gen : default_generator(); }
 
-void check_cpu(const char* op, Device device) {
-  if (!device.is_cpu()) fail<DeviceError>(op, "random draws on ", device, " are not supported yet (CPU only)");
-}
-
 void check_floating(const char* op, DType dtype) {
   if (!is_floating_point(dtype)) fail<DTypeError>(op, "expected a floating-point dtype, got ", dtype);
 }
 
-Tensor fresh(const char* op, IntArrayRef shape, const TensorOptions& o) {
-  check_cpu(op, o.device());
+Tensor fresh(IntArrayRef shape, const TensorOptions& o) {
   return detail::make_tensor(shape, o.dtype(), o.device());
 }
 
@@ -36,7 +32,6 @@ Tensor finish(Tensor t, const TensorOptions& o) {
 template <typename Draw>
 Tensor& draw_in_place(const char* op, Tensor& t, const Draw& draw) {
   detail::check_defined(op, t);
-  check_cpu(op, t.device());
   check_floating(op, t.dtype());
   for (std::int64_t d = 0; d < t.dim(); ++d)
     if (t.stride(d) == 0 && t.size(d) > 1)
@@ -66,14 +61,14 @@ std::pair<double, double> exact_integer_range(DType dtype) {
 
 Tensor rand(IntArrayRef shape, TensorOptions o, Generator* gen) {
   check_floating("rand", o.dtype());
-  Tensor t = fresh("rand", shape, o);
+  Tensor t = fresh(shape, o);
   kernels::on(t).uniform(t, 0.0, 1.0, pick(gen));
   return finish(t, o);
 }
 
 Tensor randn(IntArrayRef shape, TensorOptions o, Generator* gen) {
   check_floating("randn", o.dtype());
-  Tensor t = fresh("randn", shape, o);
+  Tensor t = fresh(shape, o);
   kernels::on(t).normal(t, 0.0, 1.0, pick(gen));
   return finish(t, o);
 }
@@ -84,7 +79,7 @@ Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef shape, TensorOpt
   const auto [lo, hi] = exact_integer_range(o.dtype());
   if (static_cast<double>(low) < lo || static_cast<double>(high - 1) > hi)
     fail<ValueError>("randint", "range [", low, ", ", high, ") does not fit in ", o.dtype());
-  Tensor t = fresh("randint", shape, o);
+  Tensor t = fresh(shape, o);
   kernels::on(t).randint(t, low, static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low), pick(gen));
   return finish(t, o);
 }
@@ -95,12 +90,13 @@ Tensor randint(std::int64_t high, IntArrayRef shape, TensorOptions o, Generator*
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
   detail::check_defined("bernoulli", p, "p");
-  check_cpu("bernoulli", p.device());
   check_floating("bernoulli", p.dtype());
   const Tensor pc = p.contiguous();
+  // The range check reads the probabilities on the host (a device's are copied there once).
+  const Tensor host_p = pc.is_cpu() ? pc : pc.to(Device::cpu());
   dispatch_floating(pc.dtype(), "bernoulli", [&]<typename P>() {
-    const P* pp = pc.data_ptr<P>();
-    for (std::int64_t i = 0; i < pc.numel(); ++i)
+    const P* pp = host_p.data_ptr<P>();
+    for (std::int64_t i = 0; i < host_p.numel(); ++i)
       if (!(pp[i] >= P(0) && pp[i] <= P(1)))
         fail<ValueError>("bernoulli", "probabilities must be in [0, 1], got ", pp[i], " at flat index ", i);
   });
@@ -111,7 +107,7 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
 
 Tensor bernoulli(IntArrayRef shape, double p, TensorOptions o, Generator* gen) {
   if (!(p >= 0.0 && p <= 1.0)) fail<ValueError>("bernoulli", "probability must be in [0, 1], got ", p);
-  Tensor t = fresh("bernoulli", shape, o);
+  Tensor t = fresh(shape, o);
   kernels::on(t).bernoulli(t, p, pick(gen));
   return finish(t, o);
 }
@@ -121,7 +117,6 @@ Tensor randperm(std::int64_t n, TensorOptions o, Generator* gen) {
   if (o.dtype() == kBool) fail<DTypeError>("randperm", "not supported for bool tensors");
   if (static_cast<double>(n) > exact_integer_range(o.dtype()).second + 1)
     fail<ValueError>("randperm", "n=", n, " is too large for ", o.dtype());
-  check_cpu("randperm", o.device());
   Tensor t = detail::make_tensor({n}, kInt64, o.device());
   kernels::on(t).randperm(t, pick(gen));
   return finish(o.dtype() == kInt64 ? t : t.to(o.dtype()), o);

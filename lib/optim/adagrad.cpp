@@ -26,7 +26,6 @@ void Adagrad::step() {
   NoGradGuard no_grad;
   for_each_param_with_grad([&](std::size_t group, const Tensor& param, const Tensor& grad, StateDict& state) {
     const AdagradOptions& o = options(group);
-    detail::require_cpu(name(), param);
     const double step = detail::increment_step(state, name());
     const Tensor sum = detail::state_tensor(state, "sum", param, name(), o.initial_accumulator_value);
     kernels::on(param).adagrad_update(param, grad, sum, {o.lr / (1 + (step - 1) * o.lr_decay), o.eps, o.weight_decay, o.maximize});

@@ -21,7 +21,6 @@ void validate_adam_options(const Options& o, const char* optimizer, std::size_t 
 template <class Options>
 void adam_param_step(const char* optimizer, const Options& o, bool decoupled_weight_decay, const Tensor& param,
                      const Tensor& grad, StateDict& state) {
-  require_cpu(optimizer, param);
   const double step = increment_step(state, optimizer);
   const Tensor exp_avg = state_tensor(state, "exp_avg", param, optimizer);
   const Tensor exp_avg_sq = state_tensor(state, "exp_avg_sq", param, optimizer);

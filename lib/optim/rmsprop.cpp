@@ -25,7 +25,6 @@ void RMSprop::step() {
   NoGradGuard no_grad;
   for_each_param_with_grad([&](std::size_t group, const Tensor& param, const Tensor& grad, StateDict& state) {
     const RMSpropOptions& o = options(group);
-    detail::require_cpu(name(), param);
     detail::increment_step(state, name());
     const Tensor square_avg = detail::state_tensor(state, "square_avg", param, name());
     const Tensor grad_avg = o.centered ? detail::state_tensor(state, "grad_avg", param, name()) : Tensor();

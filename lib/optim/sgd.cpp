@@ -33,7 +33,6 @@ void SGD::step() {
   NoGradGuard no_grad;
   for_each_param_with_grad([&](std::size_t group, const Tensor& param, const Tensor& grad, StateDict& state) {
     const SGDOptions& o = options(group);
-    detail::require_cpu(name(), param);
     bool first_step = false;
     const Tensor buffer = o.momentum != 0
                               ? detail::state_tensor(state, "momentum_buffer", param, name(), std::nullopt, &first_step)

@@ -48,10 +48,4 @@ void check_option(bool ok, const char* optimizer, std::size_t group, const char*
                      ")");
 }
 
-void require_cpu(const char* optimizer, const Tensor& param) {
-  if (!param.is_cpu())
-    fail<DeviceError>(optimizer, "parameters on ", param.device(),
-                      " are not supported yet: the fused update kernels exist for the CPU only");
-}
-
 }  // namespace tapeflow::optim::detail

@@ -25,7 +25,4 @@ double increment_step(StateDict& state, const char* optimizer);
 void check_option(bool ok, const char* optimizer, std::size_t group, const char* option, double value,
                   const char* expected);
 
-// The fused kernels exist for the CPU only so far; other devices get a DeviceError.
-void require_cpu(const char* optimizer, const Tensor& param);
-
 }  // namespace tapeflow::optim::detail
