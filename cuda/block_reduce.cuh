@@ -14,6 +14,23 @@ namespace tapeflow::cuda_backend {
 
 inline constexpr int kWarp = 32;
 
+// The larger of two values; a NaN never wins (the CPU's running max of softmax and losses, where
+// a NaN poisons the sum instead).
+struct MaxKeep {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return b > a ? b : a;
+  }
+};
+
+// The merge of sums.
+struct Plus {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return a + b;
+  }
+};
+
 template <class T>
 __device__ T shfl_xor(const T& v, int lane_mask, int width) {
   constexpr int kWords = (sizeof(T) + 3) / 4;
@@ -77,6 +94,13 @@ inline RowBlocks row_blocks(long long rows, long long n, unsigned max_lanes = 10
   b.blocks = static_cast<unsigned>((rows + b.by - 1) / b.by);
   b.smem_values = b.bx > static_cast<unsigned>(kWarp) ? b.by * kWarp : 0;
   return b;
+}
+
+// The sum of v over a one-row block (blockDim.y == 1), valid in every thread.
+template <class T>
+__device__ T block_sum(T v) {
+  __shared__ T smem[kWarp];
+  return lane_allreduce(v, Plus{}, smem);
 }
 
 // Dynamic shared memory of the launch, viewed as T.

@@ -1,5 +1,5 @@
-// The CUDA backend: the kernel interface (lib/kernels/backend.hpp) on NVIDIA GPUs. Families not
-// yet ported throw a DeviceError naming the op, so a missing kernel is never a silent wrong answer.
+// The CUDA backend: the kernel interface (lib/kernels/backend.hpp) on NVIDIA GPUs, forwarding
+// each family to its kernels in cuda/<family>.cu.
 #include "allocator.hpp"
 #include "conv.hpp"
 #include "copy.hpp"
@@ -17,12 +17,6 @@
 
 namespace tapeflow::kernels {
 namespace {
-
-[[noreturn]] void not_yet(const char* op) {
-  fail<DeviceError>(op,
-                    "is not implemented on CUDA devices yet (tapeflow's CUDA backend is in progress); "
-                    "run it on the CPU: .to(Device::cpu())");
-}
 
 class CudaBackend final : public Backend {
  public:

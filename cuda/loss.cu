@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/tensor_factory.hpp"
+#include "block_reduce.cuh"
 #include "cuda_check.hpp"
 #include "device.hpp"
 #include "kernels/class_loss_math.hpp"
-#include "warp_reduce.cuh"
 
 namespace tapeflow::cuda_backend {
 namespace {
@@ -45,16 +45,8 @@ void dispatch_index(DType dt, F&& f) {
   else f.template operator()<std::int64_t>();
 }
 
-// Keeps the larger; a NaN never wins (the CPU's running max).
-struct MaxKeep {
-  template <class T>
-  __device__ T operator()(T a, T b) const {
-    return b > a ? b : a;
-  }
-};
-
 // Runs body(s, lane) for every sample s, a group of G lanes per sample. With G = 32 a group is
-// a warp, so the loop bound is uniform over the warp and the body may use group_reduce.
+// a warp, so the loop bound is uniform over the warp and the body may use warp_allreduce.
 template <int G, class Body>
 __device__ void for_each_sample(long long samples, const Body& body) {
   const long long tid = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
@@ -76,10 +68,10 @@ __global__ void class_loss_kernel(Dims d, const T* x, const I* target, const T* 
     using std::exp, std::log;
     T mx = -std::numeric_limits<T>::infinity();
     for (long long k = lane; k < d.C; k += G) mx = MaxKeep{}(mx, col[k * d.inner]);
-    mx = group_reduce<G>(mx, MaxKeep{});
+    mx = warp_allreduce(mx, MaxKeep{}, G);
     T sum = 0;
     for (long long k = lane; k < d.C; k += G) sum += exp(col[k * d.inner] - mx);
-    const T lsum = log(group_reduce<G>(sum, Plus{}));
+    const T lsum = log(warp_allreduce(sum, Plus{}, G));
     if (stats && lane == 0) {
       stats[s] = mx;
       stats[d.samples + s] = lsum;
@@ -92,7 +84,7 @@ __global__ void class_loss_kernel(Dims d, const T* x, const I* target, const T* 
     if (d.ls > 0) {
       for (long long k = lane; k < d.C; k += G)
         smoothed += cl::class_weight(w, k) * double(cl::neg_log_prob(mx, col[k * d.inner], lsum));
-      smoothed = group_reduce<G>(smoothed, Plus{});
+      smoothed = warp_allreduce(smoothed, Plus{}, G);
     }
     if (lane == 0)
       per_sample[s] = cl::smoothed_loss(d.ls, d.C, cl::class_weight(w, t),
@@ -106,7 +98,7 @@ __device__ double smooth_sum(const Dims& d, const T* w, double scale, int lane) 
   if (!(d.ls > 0)) return 0;
   double sum = 0;
   for (long long k = lane; k < d.C; k += G) sum += cl::smooth_coefficient(scale, d.ls, d.C, cl::class_weight(w, k));
-  return group_reduce<G>(sum, Plus{});
+  return warp_allreduce(sum, Plus{}, G);
 }
 
 template <int G, class T, class I>

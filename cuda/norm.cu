@@ -16,10 +16,6 @@ namespace {
 using kernels::Moments;
 using kernels::SumPair;
 
-struct Plus {
-  __device__ double operator()(double a, double b) const { return a + b; }
-};
-
 template <class T>
 const T* ptr_or_null(const Tensor& t) {
   return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;

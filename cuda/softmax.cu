@@ -13,20 +13,6 @@
 namespace tapeflow::cuda_backend {
 namespace {
 
-// A NaN is never the max (as on the CPU): it poisons the sum instead, so the row becomes NaN.
-struct MaxOf {
-  template <class T>
-  __device__ T operator()(T a, T b) const {
-    return b > a ? b : a;
-  }
-};
-struct Plus {
-  template <class T>
-  __device__ T operator()(T a, T b) const {
-    return a + b;
-  }
-};
-
 // The final value of element v of a row with max m and s = sum(exp(x - m)) (inv: 1/s or log(s)).
 template <class T, bool Log>
 __device__ T softmax_value(T v, T m, T inv) {
@@ -56,8 +42,8 @@ __global__ void softmax_rows(const T* x, T* y, long long rows, long long n) {
   T* smem = shared_as<T>();
   T m = -std::numeric_limits<T>::infinity();
   if (active)
-    for (long long i = threadIdx.x; i < n; i += blockDim.x) m = MaxOf{}(m, xr[i]);
-  m = lane_allreduce(m, MaxOf{}, smem);
+    for (long long i = threadIdx.x; i < n; i += blockDim.x) m = MaxKeep{}(m, xr[i]);
+  m = lane_allreduce(m, MaxKeep{}, smem);
   T s = 0;
   if (active)
     for (long long i = threadIdx.x; i < n; i += blockDim.x) s += exp(xr[i] - m);
@@ -76,7 +62,7 @@ __global__ void softmax_columns(const T* x, T* y, long long columns, long long n
     const T* xc = x + o * n * inner + j;
     T* yc = y + o * n * inner + j;
     T m = -std::numeric_limits<T>::infinity();
-    for (long long k = 0; k < n; ++k) m = MaxOf{}(m, xc[k * inner]);
+    for (long long k = 0; k < n; ++k) m = MaxKeep{}(m, xc[k * inner]);
     T s = 0;
     for (long long k = 0; k < n; ++k) s += exp(xc[k * inner] - m);
     const T inv = finish_sum<T, Log>(s);
