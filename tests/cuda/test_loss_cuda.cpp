@@ -3,9 +3,6 @@
 // inputs; weights, ignore_index, label smoothing; int32/int64 targets; float32/float64), their
 // fused backward and their differentiable (create_graph) backward, the binary cross entropies,
 // and the errors for bad targets and bad probabilities (the CPU's messages).
-//
-// Reduction::None needs only this family's kernels; Mean and Sum also need the GPU reductions,
-// so those cases are tagged [needs-all-families].
 #include <functional>
 #include <string>
 #include <vector>
@@ -104,7 +101,7 @@ TEST_CASE("cross_entropy and nll_loss per sample, and their gradients", "[cuda]"
   }
 }
 
-TEST_CASE("cross_entropy with mean and sum reductions, and create_graph", "[cuda][needs-all-families]") {
+TEST_CASE("cross_entropy with mean and sum reductions, and create_graph", "[cuda]") {
   for (const Case& c : cases()) {
     const Tensor x = randn(c.input_shape, kFloat64) * 3.0;
     const Tensor w = rand({c.classes}, kFloat64) + 0.5;
