@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "common/models.hpp"
 #include "common/suite.hpp"
 #include "tapeflow/tapeflow.hpp"
 
 namespace tf = tapeflow;
 namespace nn = tapeflow::nn;
-namespace F = tapeflow::nn::functional;
 using namespace benchmarks;
 
 namespace {
@@ -24,30 +24,18 @@ const std::vector<Case> kCases = {
     {"cnn_sgd_64", "CNN (2 conv, 1 linear), SGD momentum, batch 64"},
 };
 
-template <class Model, class Optimizer>
-void time_step(Recorder& r, const std::string& id, Model& model, Optimizer& optimizer, const tf::Tensor& x,
-               const tf::Tensor& y) {
-  r.time(id, [&] {
-    optimizer.zero_grad();
-    F::cross_entropy(model->forward(x), y).backward();
-    optimizer.step();
-  });
-}
-
 PeerRun run_tapeflow(const Args& args) {
   Recorder r("tapeflow", args);
   for (std::int64_t batch : {32, 256}) {
-    nn::Sequential mlp(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 10));
-    tf::optim::Adam adam(mlp->parameters(), {.lr = 1e-3});
+    nn::Sequential mlp = mlp_model();
+    tf::optim::Adam adam = mlp_optimizer(mlp);
     const tf::Tensor x = tf::rand({batch, 784}), y = tf::randint(0, 10, {batch});
-    time_step(r, "mlp_adam_" + std::to_string(batch), mlp, adam, x, y);
+    r.time("mlp_adam_" + std::to_string(batch), [&] { train_step(mlp, adam, x, y); });
   }
-  nn::Sequential cnn(nn::Conv2d(nn::Conv2dOptions(1, 8, 3)), nn::ReLU(), nn::MaxPool2d(2),
-                     nn::Conv2d(nn::Conv2dOptions(8, 16, 3)), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
-                     nn::Linear(400, 10));
-  tf::optim::SGD sgd(cnn->parameters(), {.lr = 0.01, .momentum = 0.9});
+  nn::Sequential cnn = cnn_model();
+  tf::optim::SGD sgd = cnn_optimizer(cnn);
   const tf::Tensor x = tf::rand({64, 1, 28, 28}), y = tf::randint(0, 10, {64});
-  time_step(r, "cnn_sgd_64", cnn, sgd, x, y);
+  r.time("cnn_sgd_64", [&] { train_step(cnn, sgd, x, y); });
   return r.take();
 }
 

@@ -19,6 +19,7 @@ struct Args {
   bool libtorch = true;
   bool pytorch = true;
   bool tensorflow = true;
+  tapeflow::Device device = tapeflow::Device::cpu();  // where tapeflow's measured work runs (bench_cuda: cuda:0)
 
   // The timing options every measurement of a run uses (Python peers use the same numbers).
   tapeflow::bench::Options options(double bytes = 0, double flops = 0) const {
@@ -27,6 +28,7 @@ struct Args {
     o.min_sample_seconds = quick ? 0.002 : 0.01;
     o.bytes = bytes;
     o.flops = flops;
+    o.device = device;  // a CUDA device is timed with events, synchronised per sample
     return o;
   }
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the Python peers: a --quick run of one case per suite for each peer that can be
 # imported (--full: every case of every suite), validating the output protocol (cases.md), plus
-# the MISSING path (the interpreter run with -S, i.e. without its site-packages).
+# the MISSING path (the interpreter run with -S, i.e. without its site-packages) and PyTorch's
+# GPU suite (a run on a GPU, MISSING without one).
 # Exit 0: all good; 1: a protocol violation; 77 (skip): neither PyTorch nor TensorFlow importable.
 #   benchmarks/peers/check_peers.sh [--full]
 # Interpreters: TAPEFLOW_PYTORCH_PYTHON (default /usr/bin/python3),
@@ -82,6 +83,22 @@ check_peer() {
       echo "$library $suite: ok ($(grep -c . <<<"$out") lines)"
     fi
   done
+  if [[ $library == pytorch ]]; then check_gpu_suite "$python" "$script"; fi
+}
+
+# PyTorch's GPU suites (bench_cuda): a valid run where torch sees a GPU, else one MISSING line, exit 0.
+check_gpu_suite() {
+  local out rc=0 report
+  out="$("$1" "$2" --suite cuda_overhead --threads 1 --quick --case add_1 2>"$tmp/pytorch-cuda.log")" || rc=$?
+  if [[ $rc == 0 && "$out" == MISSING$'\t'pytorch$'\t'?* && "$out" != *$'\n'* ]]; then
+    echo "pytorch cuda_overhead: no GPU: MISSING, as it should be"
+  elif [[ $rc != 0 ]]; then
+    fail "pytorch --suite cuda_overhead exited $rc (stderr: $tmp/pytorch-cuda.log)"
+  elif ! report="$(validate pytorch add_1 "$out")"; then
+    fail "pytorch --suite cuda_overhead broke the protocol:"$'\n'"$report"
+  else
+    echo "pytorch cuda_overhead: ok"
+  fi
 }
 
 tmp="$(mktemp -d)"

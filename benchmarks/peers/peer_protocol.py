@@ -23,7 +23,15 @@ SUITES = {
     "matmul": ["mm_64", "mm_128", "mm_256", "mm_512", "mm_1024", "mm_2048"],
     "layers": ["conv2d", "softmax", "cross_entropy", "cross_entropy_fwd_bwd", "layer_norm"],
     "training": ["mlp_adam_32", "mlp_adam_256", "cnn_sgd_64"],
+    # On the GPU (bench_cuda; PyTorch only): elementwise on 64M floats with the copy that is the
+    # device's limit, larger matmuls, the same training steps, launch overhead.
+    "cuda_elementwise": ["copy", "add", "add_inplace", "mul", "mul_inplace", "relu", "relu_inplace",
+                         "exp", "exp_out", "sum"],
+    "cuda_matmul": ["mm_256", "mm_512", "mm_1024", "mm_2048", "mm_4096", "mm_8192"],
+    "cuda_training": ["mlp_adam_32", "mlp_adam_256", "cnn_sgd_64"],
+    "cuda_overhead": ["add_1", "add_1_recorded"],
 }
+GPU_SUITE_PREFIX = "cuda_"
 GRAPH_SUFFIX = ":graph"
 
 
@@ -41,10 +49,12 @@ def _protocol_stream():
     return out
 
 
-def parse_args(library, extra_ids=None):
-    """extra_ids(suite) -> ids this library adds to the suite (TensorFlow's :graph variants)."""
+def parse_args(library, extra_ids=None, gpu=False):
+    """extra_ids(suite) -> ids this library adds to the suite (TensorFlow's :graph variants).
+    gpu: the library runs the cuda_* suites too."""
     parser = argparse.ArgumentParser(description=f"{library} peer benchmarks for tapeflow")
-    parser.add_argument("--suite", required=True, choices=sorted(SUITES))
+    suites = sorted(s for s in SUITES if gpu or not s.startswith(GPU_SUITE_PREFIX))
+    parser.add_argument("--suite", required=True, choices=suites)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="smoke-test timing: 5 samples of >= 2 ms")
@@ -81,9 +91,10 @@ class Reporter:
     def missing(self, library, error):
         self.line("MISSING", library, f"{type(error).__name__}: {error}")
 
-    def run(self, cases, builders, quick, library, before_case=None):
+    def run(self, cases, builders, quick, library, before_case=None, clock=None):
         """builders: case id -> zero-argument builder returning fn or (fn, sample_context).
-        before_case: called before each builder (the peers reseed their data generator there)."""
+        before_case: called before each builder (the peers reseed their data generator there).
+        clock: how a sample is timed (peer_timing.time_case); None: the wall clock."""
         timing = peer_timing.QUICK if quick else peer_timing.FULL
         for case in cases:
             try:
@@ -94,7 +105,7 @@ class Reporter:
                     before_case()
                 built = builder()
                 fn, context = built if isinstance(built, tuple) else (built, None)
-                seconds = peer_timing.time_case(fn, sample_context=context, **timing)
+                seconds = peer_timing.time_case(fn, sample_context=context, clock=clock, **timing)
                 self.line("RESULT", case, f"{seconds:.6e}")
                 print(f"[{library}] {case}: {seconds * 1e6:.3f} us", file=sys.stderr)
             except Unsupported as why:

@@ -2,6 +2,7 @@
 """PyTorch peer of tapeflow's benchmarks (workloads: cases.md).
 
 Run: /usr/bin/python3 benchmarks/peers/pytorch_peer.py --suite SUITE --threads N [--quick] [--case ID ...]
+The cuda_* suites run the same builders on the GPU (cuda:0), timed with CUDA events.
 """
 import os
 import sys
@@ -12,22 +13,36 @@ from peer_protocol import GRAPH_SUFFIX, SUITES, Unsupported
 LIBRARY = "pytorch"
 SEED = 0
 ELEMENTWISE_N = 16 * 2**20
+CUDA_ELEMENTWISE_N = 64 * 2**20
+DEVICE = "cpu"  # "cuda" for the cuda_* suites (main)
 # Imported in main(), so that a missing numpy or library yields a MISSING line.
 np = None
 rng = None  # data generator, reseeded before every case (reseed)
 torch = None
+device_rng = None  # on a GPU: the generator of large operands, reseeded with rng
 
 
 def reseed():
     """Each case draws its inputs, in creation order, from default_rng(SEED): the same numbers
     in both peers whatever cases ran before."""
-    global rng
+    global rng, device_rng
     rng = np.random.default_rng(SEED)
+    if DEVICE != "cpu":
+        device_rng = torch.Generator(device=DEVICE)
+        device_rng.manual_seed(SEED)
 
 
 def uniform(*shape):
-    """float32 uniform in [-1, 1), the same numbers as in tensorflow_peer.py."""
-    return torch.from_numpy(rng.uniform(-1.0, 1.0, size=shape).astype(np.float32))
+    """float32 uniform in [-1, 1), the same numbers as in tensorflow_peer.py, on DEVICE."""
+    return torch.from_numpy(rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)).to(DEVICE)
+
+
+def large_uniform(*shape):
+    """Operands of the bandwidth and GFLOP/s cases: on a GPU drawn there (NumPy would take
+    seconds for 64M numbers); their values do not change those figures."""
+    if DEVICE == "cpu":
+        return uniform(*shape)
+    return torch.rand(*shape, device=DEVICE, generator=device_rng) * 2 - 1
 
 
 def leaf(*shape):
@@ -36,7 +51,7 @@ def leaf(*shape):
 
 def labels(batch, classes):
     return torch.from_numpy(
-        np.random.default_rng(SEED + 1).integers(0, classes, size=batch, dtype=np.int64))
+        np.random.default_rng(SEED + 1).integers(0, classes, size=batch, dtype=np.int64)).to(DEVICE)
 
 
 # ---- overhead ---------------------------------------------------------------------------------
@@ -63,7 +78,7 @@ def optimizer_step(make_optimizer):
         params = [leaf(64) for _ in range(100)]
         for i, p in enumerate(params):
             p.grad = torch.from_numpy(
-                np.random.default_rng(SEED + 2 + i).uniform(-1, 1, 64).astype(np.float32))
+                np.random.default_rng(SEED + 2 + i).uniform(-1, 1, 64).astype(np.float32)).to(DEVICE)
         opt = make_optimizer(params)
         return opt.step
     return build
@@ -73,12 +88,13 @@ def optimizer_step(make_optimizer):
 
 def elementwise(kind):
     def build():
-        n = ELEMENTWISE_N
-        a, b = uniform(n), uniform(n)
+        n = ELEMENTWISE_N if DEVICE == "cpu" else CUDA_ELEMENTWISE_N
+        a, b = large_uniform(n), large_uniform(n)
         if kind == "mul_inplace":
-            b = torch.ones(n)  # keeps a finite however many calls
-        c = torch.empty(n)
+            b = torch.ones(n, device=DEVICE)  # keeps a finite however many calls
+        c = torch.empty(n, device=DEVICE)
         return {
+            "copy": lambda: c.copy_(a),  # on a GPU: cudaMemcpyAsync, device to device
             "add": lambda: a + b,
             "add_inplace": lambda: a.add_(b),
             "mul": lambda: a * b,
@@ -94,7 +110,7 @@ def elementwise(kind):
 
 def matmul(n):
     def build():
-        a, b = uniform(n, n), uniform(n, n)
+        a, b = large_uniform(n, n), large_uniform(n, n)
         return lambda: a @ b
     return build
 
@@ -138,7 +154,7 @@ def layer_norm():
 def train_step(make_model, input_shape, make_optimizer):
     def build():
         torch.manual_seed(SEED)
-        model = make_model()
+        model = make_model().to(DEVICE)
         opt = make_optimizer(model.parameters())
         x, y = uniform(*input_shape), labels(input_shape[0], 10)
 
@@ -182,8 +198,8 @@ def builders():
         "mlp_adam_256": train_step(mlp, (256, 784), adam),
         "cnn_sgd_64": train_step(cnn, (64, 1, 28, 28), sgd),
     }
-    table.update({kind: elementwise(kind) for kind in SUITES["elementwise"]})
-    table.update({f"mm_{n}": matmul(n) for n in (64, 128, 256, 512, 1024, 2048)})
+    table.update({kind: elementwise(kind) for kind in SUITES["cuda_elementwise"]})
+    table.update({f"mm_{n}": matmul(n) for n in (64, 128, 256, 512, 1024, 2048, 4096, 8192)})
     for case in SUITES["training"]:
         table[case + GRAPH_SUFFIX] = unsupported("graph-mode variants are TensorFlow-only")
     return table
@@ -195,9 +211,41 @@ def unsupported(reason):
     return build
 
 
+class CudaEventClock:
+    """Times a sample as tapeflow::bench does on a GPU: synchronise, record a start event on the
+    current stream, run the calls, record a stop event and wait for it."""
+
+    def __init__(self):
+        self.begin = torch.cuda.Event(enable_timing=True)
+        self.end = torch.cuda.Event(enable_timing=True)
+
+    def start(self):
+        torch.cuda.synchronize()
+        self.begin.record()
+
+    def stop(self):
+        self.end.record()
+        self.end.synchronize()
+        return self.begin.elapsed_time(self.end) / 1e3  # ms -> s
+
+
+def use_gpu(report):
+    """Selects cuda:0 with exact float32 matmuls and convolutions (no TF32, as tapeflow), or
+    reports the library MISSING when torch sees no GPU. Returns the version line's text."""
+    global DEVICE
+    if not torch.cuda.is_available():
+        report.line("MISSING", LIBRARY, f"no CUDA device visible to torch {torch.__version__} "
+                                        f"(built for CUDA {torch.version.cuda})")
+        return None
+    DEVICE = "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return f"{torch.__version__} on {torch.cuda.get_device_name(0)}"
+
+
 def main():
     global np, torch
-    args = peer_protocol.parse_args(LIBRARY)
+    args = peer_protocol.parse_args(LIBRARY, gpu=True)
     report = peer_protocol.Reporter()
     # Debian's torch does its matmuls in OpenBLAS (pthread build), whose own thread pool
     # torch.set_num_threads does not size: bound it too, before the library is loaded.
@@ -212,8 +260,14 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(SEED)
-    report.line("VERSION", LIBRARY, torch.__version__)
-    return report.run(args.case, builders(), args.quick, LIBRARY, reseed)
+    version, clock = torch.__version__, None
+    if args.suite.startswith(peer_protocol.GPU_SUITE_PREFIX):
+        version = use_gpu(report)
+        if version is None:
+            return 0
+        clock = CudaEventClock()
+    report.line("VERSION", LIBRARY, version)
+    return report.run(args.case, builders(), args.quick, LIBRARY, reseed, clock)
 
 
 if __name__ == "__main__":
