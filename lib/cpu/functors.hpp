@@ -39,6 +39,21 @@ TAPEFLOW_HD constexpr T select(bool c, T a, T b) {
   return c ? a : b;
 }
 
+// exp for Exp, Sigmoid, Silu and Softplus: std::exp on plain numbers (host and device), xsimd::exp
+// (by ADL) on batches, unless a specialisation takes over: cpu/simd_exp.hpp gives float batches a
+// faster one in the per-instruction-set units (host only, so nvcc never sees it).
+template <class V, class = void>
+struct exp_impl {
+  static TAPEFLOW_HD V apply(V x) {
+    using std::exp;
+    return exp(x);
+  }
+};
+template <class V>
+TAPEFLOW_HD V exp_of(V x) {
+  return exp_impl<V>::apply(x);
+}
+
 // ---- unary, same type in and out ----
 struct Identity {
   template <class V> TAPEFLOW_HD V operator()(V x) const { return x; }
@@ -63,7 +78,7 @@ struct Square {
   template <class V> TAPEFLOW_HD V operator()(V x) const { return x * x; }
 };
 struct Exp {
-  template <class V> TAPEFLOW_HD V operator()(V x) const { using std::exp; return exp(x); }
+  template <class V> TAPEFLOW_HD V operator()(V x) const { return exp_of(x); }
 };
 struct Log {
   template <class V> TAPEFLOW_HD V operator()(V x) const { using std::log; return log(x); }
@@ -91,8 +106,7 @@ struct Tanh {
 };
 struct Sigmoid {
   template <class V> TAPEFLOW_HD V operator()(V x) const {
-    using std::exp;
-    return splat<V>(1) / (splat<V>(1) + exp(-x));
+    return splat<V>(1) / (splat<V>(1) + exp_of(-x));
   }
 };
 struct Relu {  // NaN stays NaN
@@ -100,8 +114,7 @@ struct Relu {  // NaN stays NaN
 };
 struct Silu {
   template <class V> TAPEFLOW_HD V operator()(V x) const {
-    using std::exp;
-    return x / (splat<V>(1) + exp(-x));
+    return x / (splat<V>(1) + exp_of(-x));
   }
 };
 struct Gelu {  // exact: x * Phi(x)
@@ -154,10 +167,9 @@ template <class T>
 struct Softplus {  // log(1 + exp(beta x)) / beta, linear above the threshold
   T beta, threshold;
   template <class V> TAPEFLOW_HD V operator()(V x) const {
-    using std::exp;
     using std::log1p;
     const V bx = x * splat<V>(beta);
-    return select(bx > splat<V>(threshold), x, log1p(exp(bx)) / splat<V>(beta));
+    return select(bx > splat<V>(threshold), x, log1p(exp_of(bx)) / splat<V>(beta));
   }
 };
 template <class T>
