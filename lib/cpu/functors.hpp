@@ -49,8 +49,16 @@ struct exp_impl {
     return exp(x);
   }
 };
+// Always inlined, as are the functors that use it: GCC otherwise calls the AVX-512 polynomial out of
+// line (through the PLT, in the shared library), which cost the elementwise exp loop a third of
+// its time.
+#if defined(__CUDACC__)
+#define TAPEFLOW_ALWAYS_INLINE __forceinline__
+#else
+#define TAPEFLOW_ALWAYS_INLINE __attribute__((always_inline)) inline
+#endif
 template <class V>
-TAPEFLOW_HD V exp_of(V x) {
+TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V exp_of(V x) {
   return exp_impl<V>::apply(x);
 }
 
@@ -78,7 +86,7 @@ struct Square {
   template <class V> TAPEFLOW_HD V operator()(V x) const { return x * x; }
 };
 struct Exp {
-  template <class V> TAPEFLOW_HD V operator()(V x) const { return exp_of(x); }
+  template <class V> TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V operator()(V x) const { return exp_of(x); }
 };
 struct Log {
   template <class V> TAPEFLOW_HD V operator()(V x) const { using std::log; return log(x); }
@@ -105,7 +113,7 @@ struct Tanh {
   template <class V> TAPEFLOW_HD V operator()(V x) const { using std::tanh; return tanh(x); }
 };
 struct Sigmoid {
-  template <class V> TAPEFLOW_HD V operator()(V x) const {
+  template <class V> TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V operator()(V x) const {
     return splat<V>(1) / (splat<V>(1) + exp_of(-x));
   }
 };
@@ -113,7 +121,7 @@ struct Relu {  // NaN stays NaN
   template <class V> TAPEFLOW_HD V operator()(V x) const { return select(x < splat<V>(0), splat<V>(0), x); }
 };
 struct Silu {
-  template <class V> TAPEFLOW_HD V operator()(V x) const {
+  template <class V> TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V operator()(V x) const {
     return x / (splat<V>(1) + exp_of(-x));
   }
 };
@@ -166,7 +174,7 @@ struct Elu {
 template <class T>
 struct Softplus {  // log(1 + exp(beta x)) / beta, linear above the threshold
   T beta, threshold;
-  template <class V> TAPEFLOW_HD V operator()(V x) const {
+  template <class V> TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V operator()(V x) const {
     using std::log1p;
     const V bx = x * splat<V>(beta);
     return select(bx > splat<V>(threshold), x, log1p(exp_of(bx)) / splat<V>(beta));
