@@ -1,8 +1,8 @@
 #pragma once
 // The body of RowKernels (row_kernels.hpp) for one instruction set. Included only by the per-ISA
-// unit (isa_kernels.cpp), after elementwise_simd.hpp (it reuses exp_of, load_as_double and
-// contig_partial-free tails: remainders run on plain numbers through the same formulas, except exp,
-// whose tail goes through one zero-padded batch so every element gets the same exp).
+// unit (isa_kernels.cpp); reuses elementwise_simd.hpp's exp_of, contig_sum and load_as_double.
+// Remainders run on plain numbers through the same formulas, except exp, whose tail goes through
+// one zero-padded batch so that every element gets the same exp.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -64,24 +64,24 @@ T row_exp_sum(const T* x, T a, T b, T* y, std::int64_t n) {
   return sum;
 }
 
-template <class Arch, class T>
-void row_sub2(const T* x, T a, T b, T* y, std::int64_t n) {
+// y[i] = f(x[i]) (y may be x), f taking batches and plain numbers alike (splat for constants).
+template <class Arch, class T, class F>
+void row_map(const T* x, T* y, std::int64_t n, const F& f) {
   using B = xsimd::batch<T, Arch>;
   constexpr std::int64_t W = static_cast<std::int64_t>(B::size);
-  const B va(a), vb(b);
   std::int64_t i = 0;
-  for (; i + W <= n; i += W) ((B::load_unaligned(x + i) - va) - vb).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] = (x[i] - a) - b;
+  for (; i + W <= n; i += W) f(B::load_unaligned(x + i)).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = f(x[i]);
+}
+
+template <class Arch, class T>
+void row_sub2(const T* x, T a, T b, T* y, std::int64_t n) {
+  row_map<Arch>(x, y, n, [a, b](auto v) { return (v - splat<decltype(v)>(a)) - splat<decltype(v)>(b); });
 }
 
 template <class Arch, class T>
 void row_scale(T* y, T s, std::int64_t n) {
-  using B = xsimd::batch<T, Arch>;
-  constexpr std::int64_t W = static_cast<std::int64_t>(B::size);
-  const B vs(s);
-  std::int64_t i = 0;
-  for (; i + W <= n; i += W) (B::load_unaligned(y + i) * vs).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] *= s;
+  row_map<Arch>(y, y, n, [s](auto v) { return v * splat<decltype(v)>(s); });
 }
 
 template <class Arch, class T>
