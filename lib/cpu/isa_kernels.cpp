@@ -24,9 +24,12 @@ namespace {
 
 using Arch = TAPEFLOW_ISA_ARCH;
 
+// No FMA contraction in the optimizer loops: parameters then round as on the baseline and strided
+// paths, whatever the instruction set (the rest of the unit keeps it: xsimd's AVX-512 fma needs it).
 template <class T, class Rule, int States>
-__attribute__((flatten)) void update_entry(const void* rule, std::int64_t begin, std::int64_t end, void* p,
-                                           const void* g, void* const* state) {
+__attribute__((flatten, optimize("fp-contract=off"))) void update_entry(const void* rule, std::int64_t begin,
+                                                                        std::int64_t end, void* p, const void* g,
+                                                                        void* const* state) {
   const Rule& r = *static_cast<const Rule*>(rule);
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     contiguous_update<T>(r, begin, end, static_cast<T*>(p), static_cast<const T*>(g), static_cast<T*>(state[K])...);
