@@ -5,6 +5,7 @@
 #include "core/fast_tls.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -77,9 +78,24 @@ class ThreadPool {
     }
   }
 
+  // Idle workers poll this long before sleeping: ops run back to back, and a condition variable's
+  // wake-up (tens of microseconds on this VM) would otherwise be paid by every parallel op.
+  static constexpr std::chrono::microseconds kSpin{50};
+
+  void spin_for_job(std::uint64_t seen) const {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
+      // yield, not a pause loop: on a busy 2-vCPU VM a pause loop took the caller's core
+      // (256K-element adds at 2 threads: 34 -> 48 us); yielding gave 32-34 us.
+      std::this_thread::yield();
+      if (std::chrono::steady_clock::now() >= deadline) return;
+    }
+  }
+
   void worker_loop() {
     std::uint64_t seen = 0;
     for (;;) {
+      spin_for_job(seen);
       const std::function<void(std::int64_t)>* job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -112,8 +128,9 @@ class ThreadPool {
   const std::function<void(std::int64_t)>* job_ = nullptr;
   std::int64_t tasks_ = 0, pending_ = 0, active_ = 0;
   std::atomic<std::int64_t> next_{0};
-  std::uint64_t generation_ = 0;
-  bool stop_ = false;
+  // Written under mutex_; atomic so that spinning workers may read them without it.
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 

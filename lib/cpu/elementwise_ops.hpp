@@ -1,6 +1,6 @@
 #pragma once
 // The op list: which functors get vectorised contiguous kernels, compiled once per instruction
-// set (elementwise_{sse2,avx2,avx512}.cpp). A functor missing here still works everywhere,
+// set (isa_kernels.cpp). A functor missing here still works everywhere,
 // through the scalar loop; adding it here is all it takes to vectorise it.
 // Also the table of type-erased kernels that each instruction-set unit fills in.
 #include <cstddef>
@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "cpu/functors.hpp"
+#include "cpu/row_kernels.hpp"
 
 namespace tapeflow::cpu {
 
@@ -51,11 +52,14 @@ template <class T>
 struct VecTableFor {
   ContigFn fns[VecOps<T>::size];
   SumFn sum;
+  RowKernels<T> rows;
 };
+struct UpdateTable;  // optimizer loops of the same instruction set (optim_update_isa.hpp)
 struct VecTable {
   VecTableFor<float> f32;
   VecTableFor<double> f64;
   const char* name;  // the instruction set, for diagnostics
+  const UpdateTable* updates;
   template <class T>
   const VecTableFor<T>& get() const {
     if constexpr (std::is_same_v<T, float>) return f32;
@@ -67,5 +71,9 @@ struct VecTable {
 const VecTable& vec_table_sse2();
 const VecTable& vec_table_avx2();
 const VecTable& vec_table_avx512();
+
+// The table of instruction set `isa` ("sse2", "avx2", "avx512"), or null when this CPU (or
+// build) cannot run it: tests check every instruction set the machine has.
+const VecTable* vec_table_named(const char* isa);
 
 }  // namespace tapeflow::cpu

@@ -1,7 +1,6 @@
 #pragma once
-// The body of the vectorised contiguous kernels. Included ONLY by the per-instruction-set units
-// (elementwise_sse2.cpp, elementwise_avx2.cpp, elementwise_avx512.cpp), each compiled with its
-// own -m flags. Everything here is in an anonymous namespace or templated on the xsimd arch, so
+// The body of the vectorised contiguous kernels. Included ONLY by the per-instruction-set unit
+// (isa_kernels.cpp, compiled once per instruction set with its own -m flags). Everything here is in an anonymous namespace or templated on the xsimd arch, so
 // no code compiled for one instruction set can stand in for another's at link time; the tails
 // go through padded batches for the same reason (no scalar instantiation of a functor here).
 #include <cstdint>
@@ -20,6 +19,7 @@
 #undef __kernel_rem_pio2
 #undef __ieee754_rem_pio2
 
+#include "cpu/simd_exp.hpp"  // before any functor is instantiated on batches
 #include "cpu/elementwise_ops.hpp"
 
 namespace tapeflow::cpu {
@@ -146,18 +146,6 @@ double contig_sum(const void* vp, std::int64_t n) {
   double tail = 0;
   for (; i < n; ++i) tail += static_cast<double>(p[i]);
   return xsimd::hadd(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))) + tail;
-}
-
-template <class Arch, class T, class... F>
-constexpr VecTableFor<T> make_table(TypeList<F...>) {
-  return VecTableFor<T>{{entry_for<Arch, T, F>()...}, &contig_sum<Arch, T>};
-}
-
-template <class Arch>
-const VecTable& simd_table(const char* name) {
-  static const VecTable table{make_table<Arch, float>(VecOps<float>{}), make_table<Arch, double>(VecOps<double>{}),
-                              name};
-  return table;
 }
 
 }  // namespace

@@ -66,11 +66,29 @@ void for_each_across_samples(std::int64_t C, std::int64_t inner, std::int64_t b,
 
 // Samples of outer rows [b, e) of (outer, C, inner) logits: each one's max and log of the sum
 // of exp(x - max). The shifted values of the whole range go through exp in one call.
+// Rows of at least this many classes run one by one on the row kernels (row_kernels.hpp); shorter
+// ones gain more from independent chains across samples.
+constexpr std::int64_t kRowKernelMinClasses = 64;
+
+// The row kernels of the chosen instruction set when (outer, C, inner) logits should use them.
+template <typename T>
+const RowKernels<T>* row_kernels_for(std::int64_t C, std::int64_t inner) {
+  if (inner != 1 || C < kRowKernelMinClasses || g_vec_table == nullptr) return nullptr;
+  return &g_vec_table->template get<T>().rows;
+}
+
 template <typename T>
 void logsumexp_range(const T* x, std::int64_t C, std::int64_t inner, std::int64_t b, std::int64_t e, T* mx, T* lsum,
                      T* scratch) {
   const std::int64_t samples = (e - b) * inner;
   const T* xb = x + b * C * inner;
+  if (const RowKernels<T>* k = row_kernels_for<T>(C, inner)) {
+    for (std::int64_t s = 0; s < samples; ++s) {
+      mx[s] = k->max(xb + s * C, C);
+      lsum[s] = std::log(k->exp_sum(xb + s * C, mx[s], T(0), scratch, C));
+    }
+    return;
+  }
   std::fill(mx, mx + samples, -std::numeric_limits<T>::infinity());
   std::fill(lsum, lsum + samples, T(0));
   // A NaN is never the max, but it poisons the sum below.
@@ -201,8 +219,12 @@ void class_loss_backward(const ClassTargets& c, const Tensor& grad_input, const 
           const T* mb = mx + b * inner;
           const T* lb = lsum + b * inner;
           // not x - (max + log(sum)): that loses 1 - p where p is close to 1
-          for_each_across_samples(C, inner, b, e, [&](std::int64_t i, std::int64_t s) { ob[i] = (xb[i] - mb[s]) - lb[s]; });
-          exp_contiguous(ob, ob, n);
+          if (const RowKernels<T>* k = row_kernels_for<T>(C, inner)) {
+            for (std::int64_t o = 0; o < e - b; ++o) k->exp_sum(xb + o * C, mb[o], lb[o], ob + o * C, C);
+          } else {
+            for_each_across_samples(C, inner, b, e, [&](std::int64_t i, std::int64_t s) { ob[i] = (xb[i] - mb[s]) - lb[s]; });
+            exp_contiguous(ob, ob, n);
+          }
         } else {
           std::fill(ob, ob + n, T(0));
         }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "cpu/elementwise.hpp"
 
 namespace tapeflow::cpu {
 namespace {
@@ -53,10 +54,20 @@ void layer_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const
     const T* in = x.data_ptr<T>();
     const T *w = ptr_or_null<T>(weight), *b = ptr_or_null<T>(bias);
     T *o = out.data_ptr<T>(), *mu = mean.data_ptr<T>(), *rs = rstd.data_ptr<T>();
+    // The row kernels of the chosen instruction set (row_kernels.hpp), or the loops below.
+    const RowKernels<T>* k = g_vec_table ? &g_vec_table->template get<T>().rows : nullptr;
     detail::parallel_for(0, M, grain_for(N), [&](std::int64_t rb, std::int64_t re) {
       for (std::int64_t r = rb; r < re; ++r) {
         const T* xr = in + r * N;
         T* yr = o + r * N;
+        if (k) {
+          double m, var;
+          k->moments(xr, N, &m, &var);
+          mu[r] = static_cast<T>(m);
+          rs[r] = static_cast<T>(1.0 / std::sqrt(var + eps));
+          k->affine(xr, mu[r], rs[r], w, b, yr, N);
+          continue;
+        }
         const double m = sum(xr, N) / static_cast<double>(N);
         const double var = sum_sq_dev(xr, N, m) / static_cast<double>(N);
         const T mt = static_cast<T>(m), rt = static_cast<T>(1.0 / std::sqrt(var + eps));

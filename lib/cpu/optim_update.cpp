@@ -1,6 +1,7 @@
 // CPU optimizer updates: the rules of optim_update_rules.hpp applied element by element over
-// param, grad and state. Contiguous operands take a flat loop split over the thread pool; others
-// go through the strided iteration engine (which also splits large work).
+// param, grad and state. Contiguous operands take a flat loop split over the thread pool, compiled
+// for the instruction set the elementwise kernels use (optim_update_isa.hpp); others go through
+// the strided iteration engine (which also splits large work).
 #include "cpu/optim_update.hpp"
 
 #include <array>
@@ -10,19 +11,25 @@
 
 #include "core/parallel.hpp"
 #include "core/strided_loop.hpp"
+#include "cpu/elementwise.hpp"
+#include "cpu/optim_update_isa.hpp"
 
 namespace tapeflow::cpu {
 namespace {
 
 using namespace optim_rules;
 
-// The contiguous loop. The operands never overlap; saying so (restrict) lets the compiler
-// vectorise it.
+// The contiguous loop of the chosen instruction set, or the baseline copy without one.
 template <typename T, typename Rule, typename... S>
-void contiguous_update(const Rule& rule, std::int64_t begin, std::int64_t end, T* __restrict p, const T* __restrict g,
-                       S* __restrict... state) {
-  const Rule local = rule;  // a copy the stores cannot alias: its scalars stay in registers
-  for (std::int64_t i = begin; i < end; ++i) local(p[i], g[i], state[i]...);
+void contiguous_run(const Rule& rule, std::int64_t begin, std::int64_t end, T* p, const T* g, S*... state) {
+  constexpr int idx = index_in<UpdateEntry<Rule, sizeof...(S)>, UpdateOps<T>>::value;
+  static_assert(idx >= 0, "add the rule to UpdateOps (optim_update_isa.hpp)");
+  if (const VecTable* t = g_vec_table) {
+    void* const s[] = {static_cast<void*>(state)..., nullptr};
+    t->updates->get<T>()[idx](&rule, begin, end, p, g, s);
+    return;
+  }
+  contiguous_update<T>(rule, begin, end, p, g, state...);
 }
 
 // Element i of a strided row: ptrs/strides of param, grad, state... (strides in bytes).
@@ -45,7 +52,7 @@ void update_each(const Rule& rule, const Tensor& param, const Tensor& grad, cons
     const T* g = grad.data_ptr<T>();
     const std::array<T*, sizeof...(State)> s{state.template data_ptr<T>()...};
     detail::parallel_for(0, n, detail::kElementwiseGrain, [&](std::int64_t b, std::int64_t e) {
-      std::apply([&](auto*... s_ptrs) { contiguous_update<T>(rule, b, e, p, g, s_ptrs...); }, s);
+      std::apply([&](auto*... s_ptrs) { contiguous_run<T>(rule, b, e, p, g, s_ptrs...); }, s);
     });
     return;
   }

@@ -9,12 +9,13 @@
 #include <xsimd/xsimd.hpp>
 
 #include "core/parallel.hpp"
+#include "cpu/elementwise.hpp"
 
 namespace tapeflow::cpu {
 namespace {
 
-// exp is the cost: it runs on xsimd batches of the baseline instruction set (the library's
-// per-ISA dispatch may take this kernel over later); max and sums use several lanes too.
+// exp is the cost. Rows of the last dim run on the row kernels of the chosen instruction set
+// (row_kernels.hpp); the fallback below, and column blocks, use batches of the baseline set.
 template <typename T>
 using Batch = xsimd::batch<T>;
 
@@ -54,6 +55,14 @@ T exp_shifted(const T* x, const T* m, T* y, std::int64_t n) {
 // One contiguous row of n elements. log_softmax stores exp in y as scratch before overwriting.
 template <typename T, bool Log>
 void softmax_row(const T* x, T* y, std::int64_t n) {
+  if (const VecTable* t = g_vec_table) {
+    const RowKernels<T>& k = t->template get<T>().rows;
+    const T mx = k.max(x, n);
+    const T sum = k.exp_sum(x, mx, T(0), y, n);
+    if constexpr (Log) k.sub2(x, mx, std::log(sum), y, n);
+    else k.scale(y, T(1) / sum, n);
+    return;
+  }
   const T mx = row_max(x, n);
   const T sum = exp_shifted<T, true>(x, &mx, y, n);
   if constexpr (Log) {
