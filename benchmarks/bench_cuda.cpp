@@ -16,8 +16,10 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "common/elementwise_cases.hpp"
 #include "common/models.hpp"
 #include "common/suite.hpp"
 #include "tapeflow/tapeflow.hpp"
@@ -31,18 +33,12 @@ const tf::Device kGpu = tf::Device::cuda(0);
 constexpr std::int64_t kN = 64 << 20;
 constexpr double kFloatBytes = static_cast<double>(kN) * sizeof(float);
 
-const std::vector<Case> kElementwise = {
-    {"copy", "copy, c.copy_(a) (the device's limit)", 2 * kFloatBytes},
-    {"add", "add, c = a + b", 3 * kFloatBytes},
-    {"add_inplace", "add in place, a += b", 3 * kFloatBytes},
-    {"mul", "mul, c = a * b", 3 * kFloatBytes},
-    {"mul_inplace", "mul in place, a *= b", 3 * kFloatBytes},
-    {"relu", "relu, c = relu(a)", 2 * kFloatBytes},
-    {"relu_inplace", "relu in place", 2 * kFloatBytes},
-    {"exp", "exp, c = exp(a)", 2 * kFloatBytes},
-    {"exp_out", "exp into an existing tensor", 2 * kFloatBytes},
-    {"sum", "sum to a scalar", kFloatBytes},
-};
+// The device's limit first, then the cases bench_elementwise runs on the CPU.
+const std::vector<Case> kElementwise = [] {
+  std::vector<Case> cases = {{"copy", "copy, c.copy_(a) (the device's limit)", 2 * kFloatBytes}};
+  for (Case& c : elementwise_cases(kN)) cases.push_back(std::move(c));
+  return cases;
+}();
 
 constexpr std::int64_t kMatmulSizes[] = {256, 512, 1024, 2048, 4096, 8192};
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/elementwise_cases.hpp"
 #include "common/suite.hpp"
 #include "tapeflow/tapeflow.hpp"
 
@@ -22,17 +23,7 @@ namespace {
 constexpr std::int64_t kN = 16 << 20;
 constexpr double kFloatBytes = static_cast<double>(kN) * sizeof(float);
 
-const std::vector<Case> kCases = {
-    {"add", "add, c = a + b", 3 * kFloatBytes},
-    {"add_inplace", "add in place, a += b", 3 * kFloatBytes},
-    {"mul", "mul, c = a * b", 3 * kFloatBytes},
-    {"mul_inplace", "mul in place, a *= b", 3 * kFloatBytes},
-    {"relu", "relu, c = relu(a)", 2 * kFloatBytes},
-    {"relu_inplace", "relu in place", 2 * kFloatBytes},
-    {"exp", "exp, c = exp(a)", 2 * kFloatBytes},
-    {"exp_out", "exp into an existing tensor", 2 * kFloatBytes},
-    {"sum", "sum to a scalar", kFloatBytes},
-};
+const std::vector<Case> kCases = elementwise_cases(kN);
 
 // STREAM's Copy kernel, c[i] = a[i]: GCC must not turn the loop into a memcpy call (glibc's
 // large-copy path streams differently from what an elementwise op does).

@@ -42,13 +42,6 @@ void reduce_into(const char* op, const R& r, const Tensor& out, const Tensor& x,
                      StoreOut<Out>{static_cast<Out*>(out.data_ptr())}, plan, es, x.device());
 }
 
-std::int64_t reduced_count(const Tensor& x, const ReduceMask& reduced) {
-  std::int64_t k = 1;
-  for (std::size_t d = 0; d < reduced.size(); ++d)
-    if (reduced[d]) k *= x.shape()[d];
-  return k;
-}
-
 template <bool IsMax>
 void extremum(const char* op, const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
   dispatch(x.dtype(), [&]<typename T>() { reduce_into(op, ExtremumReducer<T, IsMax>{}, out, x, reduced); });
@@ -154,7 +147,7 @@ void prod(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
 }
 
 void mean(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
-  const auto k = static_cast<double>(reduced_count(x, reduced));
+  const auto k = static_cast<double>(kernels::reduced_count(x.shape(), reduced));
   dispatch_floating(x.dtype(), "mean", [&]<typename T>() {
     MeanReducer<T> r;
     r.count = k;

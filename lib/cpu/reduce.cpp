@@ -7,6 +7,7 @@
 
 #include "cpu/elementwise.hpp"
 #include "cpu/reduce_kernel.hpp"
+#include "kernels/reducers.hpp"
 
 namespace tapeflow::cpu {
 namespace {
@@ -108,32 +109,16 @@ struct SquaredDeviationOp {
   acc_t combine(acc_t a, acc_t b) const { return a + b; }
 };
 
-struct Moments {
-  double n, mean, m2;
-};
-
 // Welford per element; contiguous runs use an exact two-pass per cache-sized block; blocks and
 // chunks merge with Chan's formula. Stable for large offsets (no sum-of-squares cancellation).
 template <typename T>
 struct VarOp {
   using in_t = T;
-  using acc_t = Moments;
+  using acc_t = kernels::Moments;
   static constexpr bool kIndexed = false;
   acc_t init() const { return {0, 0, 0}; }
-  acc_t step(acc_t a, T v, std::int64_t) const {
-    const double x = static_cast<double>(v);
-    a.n += 1;
-    const double d = x - a.mean;
-    a.mean += d / a.n;
-    a.m2 += d * (x - a.mean);
-    return a;
-  }
-  acc_t combine(acc_t a, acc_t b) const {
-    if (a.n == 0) return b;
-    if (b.n == 0) return a;
-    const double n = a.n + b.n, d = b.mean - a.mean;
-    return {n, a.mean + d * (b.n / n), a.m2 + b.m2 + d * d * (a.n * b.n / n)};
-  }
+  acc_t step(acc_t a, T v, std::int64_t) const { return a.add(static_cast<double>(v)); }
+  acc_t combine(acc_t a, acc_t b) const { return acc_t::merge(a, b); }
   acc_t row(const T* p, std::int64_t n) const {
     acc_t a = init();
     for (std::int64_t b = 0; b < n; b += reduce_detail::kPairwiseBlock) {
@@ -235,13 +220,6 @@ void reduce_into(const Tensor& out, const Tensor& x, const ReduceMask& reduced, 
   run_reduce(op, x, reduced, [&](std::int64_t o, const typename Op::acc_t& a) { po[o] = static_cast<Out>(fin(a)); });
 }
 
-std::int64_t reduced_count(const Tensor& x, const ReduceMask& reduced) {
-  std::int64_t k = 1;
-  for (std::size_t d = 0; d < reduced.size(); ++d)
-    if (reduced[d]) k *= x.shape()[d];
-  return k;
-}
-
 template <bool IsMax>
 void extremum(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
   dispatch(x.dtype(), [&]<typename T>() {
@@ -289,7 +267,7 @@ void prod(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
 }
 
 void mean(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
-  const auto k = static_cast<double>(reduced_count(x, reduced));
+  const auto k = static_cast<double>(kernels::reduced_count(x.shape(), reduced));
   dispatch_floating(x.dtype(), "mean", [&]<typename T>() {
     reduce_into<T>(out, x, reduced, SumOp<T>{}, [k](double a) { return a / k; });
   });
@@ -297,7 +275,7 @@ void mean(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
 
 void var(const Tensor& out, const Tensor& x, const ReduceMask& reduced, std::int64_t correction, bool take_sqrt) {
   dispatch_floating(x.dtype(), "var", [&]<typename T>() {
-    reduce_into<T>(out, x, reduced, VarOp<T>{}, [=](const Moments& m) {
+    reduce_into<T>(out, x, reduced, VarOp<T>{}, [=](const kernels::Moments& m) {
       const double v = m.m2 / std::max(0.0, m.n - static_cast<double>(correction));
       return take_sqrt ? std::sqrt(v) : v;
     });

@@ -21,6 +21,7 @@
 
 #include "core/parallel.hpp"
 #include "core/strided_loop.hpp"
+#include "kernels/reduce_plan.hpp"
 #include "tapeflow/tensor.hpp"
 
 namespace tapeflow::cpu::reduce_detail {
@@ -39,17 +40,6 @@ struct Geometry {
   std::int64_t M = 1, K = 1;
 };
 
-inline void push_merged(Shape& sizes, Shape& strides, std::int64_t size, std::int64_t stride) {
-  if (size == 1) return;
-  if (!sizes.empty() && strides.back() == stride * size) {
-    sizes.back() *= size;
-    strides.back() = stride;
-  } else {
-    sizes.push_back(size);
-    strides.push_back(stride);
-  }
-}
-
 inline Geometry make_geometry(const Tensor& x, const std::vector<bool>& reduced, bool keep_order) {
   Geometry g;
   const Shape& sz = x.shape();
@@ -60,13 +50,13 @@ inline Geometry make_geometry(const Tensor& x, const std::vector<bool>& reduced,
       red.push_back(d);
       g.K *= sz[d];
     } else {
-      push_merged(g.kept_sizes, g.kept_strides, sz[d], st[d]);
+      kernels::push_merged_dim(g.kept_sizes, g.kept_strides, sz[d], st[d]);
       g.M *= sz[d];
     }
   }
   if (!keep_order)
     std::stable_sort(red.begin(), red.end(), [&](std::size_t a, std::size_t b) { return st[a] > st[b]; });
-  for (std::size_t d : red) push_merged(g.red_sizes, g.red_strides, sz[d], st[d]);
+  for (std::size_t d : red) kernels::push_merged_dim(g.red_sizes, g.red_strides, sz[d], st[d]);
   if (g.red_sizes.empty()) {  // one position
     g.red_sizes.push_back(1);
     g.red_strides.push_back(0);

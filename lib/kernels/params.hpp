@@ -12,6 +12,14 @@ namespace tapeflow::kernels {
 // Reductions: reduced[d] says whether input dim d is reduced.
 using ReduceMask = std::vector<bool>;
 
+// The number of positions each output of a reduction over `reduced` folds.
+inline std::int64_t reduced_count(const Shape& shape, const ReduceMask& reduced) {
+  std::int64_t k = 1;
+  for (std::size_t d = 0; d < reduced.size(); ++d)
+    if (reduced[d]) k *= shape[d];
+  return k;
+}
+
 // ---- matmul ----
 // One operand: the first matrix of the batch, rows and columns strides in elements.
 struct GemmOperand {

@@ -49,9 +49,9 @@ struct ReducePlan {
   }
 };
 
-namespace reduce_plan_detail {
-
-inline void push_merged(Shape& sizes, Shape& strides, std::int64_t size, std::int64_t stride) {
+// Appends a dim of `size` with `stride` to (sizes, strides), folding it into the previous dim when
+// the two are one run in memory; size-1 dims vanish. The CPU reduce engine uses it too.
+inline void push_merged_dim(Shape& sizes, Shape& strides, std::int64_t size, std::int64_t stride) {
   if (size == 1) return;
   if (!sizes.empty() && strides.back() == stride * size) {
     sizes.back() *= size;
@@ -61,6 +61,8 @@ inline void push_merged(Shape& sizes, Shape& strides, std::int64_t size, std::in
     strides.push_back(stride);
   }
 }
+
+namespace reduce_plan_detail {
 
 // sizes/strides outermost first -> an OffsetCalc (innermost first); no dims means one position.
 inline void fill_calc(const char* op, const Shape& sizes, const Shape& strides, OffsetCalc<1, std::int64_t>& oc) {
@@ -80,7 +82,6 @@ inline void fill_calc(const char* op, const Shape& sizes, const Shape& strides, 
 // sizes/strides: the input's (strides in elements); elem_size: bytes per element.
 inline ReducePlan make_reduce_plan(const char* op, IntArrayRef sizes, IntArrayRef strides, std::int64_t elem_size,
                                    const ReduceMask& reduced, bool keep_order) {
-  using reduce_plan_detail::push_merged;
   ReducePlan p;
   Shape kept_sizes, kept_strides, red_sizes, red_strides;
   std::vector<std::size_t> red;
@@ -89,13 +90,13 @@ inline ReducePlan make_reduce_plan(const char* op, IntArrayRef sizes, IntArrayRe
       red.push_back(d);
       p.reduced *= sizes[d];
     } else {
-      push_merged(kept_sizes, kept_strides, sizes[d], strides[d] * elem_size);
+      push_merged_dim(kept_sizes, kept_strides, sizes[d], strides[d] * elem_size);
       p.outputs *= sizes[d];
     }
   }
   if (!keep_order)
     std::stable_sort(red.begin(), red.end(), [&](std::size_t a, std::size_t b) { return strides[a] > strides[b]; });
-  for (std::size_t d : red) push_merged(red_sizes, red_strides, sizes[d], strides[d] * elem_size);
+  for (std::size_t d : red) push_merged_dim(red_sizes, red_strides, sizes[d], strides[d] * elem_size);
   reduce_plan_detail::fill_calc(op, kept_sizes, kept_strides, p.out);
   reduce_plan_detail::fill_calc(op, red_sizes, red_strides, p.red);
   constexpr std::int64_t kMax32 = 0xffffffffLL;

@@ -115,6 +115,23 @@ struct ArgReducer {
 
 struct Moments {
   double n, mean, m2;
+
+  // Welford's update with one more value.
+  TAPEFLOW_HD Moments add(double x) const {
+    Moments a = *this;
+    a.n += 1;
+    const double d = x - a.mean;
+    a.mean += d / a.n;
+    a.m2 += d * (x - a.mean);
+    return a;
+  }
+  // Chan's formula: the moments of both parts together, in either order.
+  TAPEFLOW_HD static Moments merge(Moments a, Moments b) {
+    if (a.n == 0) return b;
+    if (b.n == 0) return a;
+    const double n = a.n + b.n, d = b.mean - a.mean;
+    return {n, a.mean + d * (b.n / n), a.m2 + b.m2 + d * d * (a.n * b.n / n)};
+  }
 };
 
 // Welford per element, Chan's formula to merge: no sum-of-squares cancellation. project gives
@@ -127,20 +144,8 @@ struct VarReducer {
   std::int64_t correction = 1;
   bool take_sqrt = false;
   TAPEFLOW_HD acc_t init() const { return {0, 0, 0}; }
-  TAPEFLOW_HD acc_t combine(acc_t a, T v, std::int64_t) const {
-    const double x = static_cast<double>(v);
-    a.n += 1;
-    const double d = x - a.mean;
-    a.mean += d / a.n;
-    a.m2 += d * (x - a.mean);
-    return a;
-  }
-  TAPEFLOW_HD acc_t merge(acc_t a, acc_t b) const {
-    if (a.n == 0) return b;
-    if (b.n == 0) return a;
-    const double n = a.n + b.n, d = b.mean - a.mean;
-    return {n, a.mean + d * (b.n / n), a.m2 + b.m2 + d * d * (a.n * b.n / n)};
-  }
+  TAPEFLOW_HD acc_t combine(acc_t a, T v, std::int64_t) const { return a.add(static_cast<double>(v)); }
+  TAPEFLOW_HD acc_t merge(acc_t a, acc_t b) const { return Moments::merge(a, b); }
   TAPEFLOW_HD out_t project(acc_t a) const {
     const double den = a.n - static_cast<double>(correction);
     const double v = a.m2 / (den > 0 ? den : 0.0);
