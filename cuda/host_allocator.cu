@@ -1,5 +1,6 @@
 // Pinned host memory: blocks from cudaHostAlloc, sizes rounded up to powers of two so freed
 // blocks fit later requests of similar size (DataLoader batches), kept by size when freed.
+// Portable: pinned for every device, whichever thread (DataLoader worker) allocated it.
 #include "host_allocator.hpp"
 
 #include <bit>
@@ -43,11 +44,11 @@ class HostAllocator {
       return p;
     }
     void* p = nullptr;
-    cudaError_t status = cudaHostAlloc(&p, size, cudaHostAllocDefault);
+    cudaError_t status = cudaHostAlloc(&p, size, cudaHostAllocPortable);
     if (status == cudaErrorMemoryAllocation) {  // give back idle cached blocks, then try once more
       cudaGetLastError();
       release_idle();
-      status = cudaHostAlloc(&p, size, cudaHostAllocDefault);
+      status = cudaHostAlloc(&p, size, cudaHostAllocPortable);
     }
     TAPEFLOW_CUDA_CHECK(status);
     blocks_[static_cast<char*>(p)] = HostBlock{size, true, {}};

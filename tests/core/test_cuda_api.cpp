@@ -93,3 +93,20 @@ TEST_CASE("an event must be recorded before it can be timed") {
   REQUIRE_NOTHROW(a.synchronize());
   REQUIRE_THROWS_AS(a.elapsed_time(b), ValueError);
 }
+
+TEST_CASE("the DataLoader's pin_memory option is ignored without a GPU, batches unchanged") {
+  if (cuda::is_available()) return;
+  const Tensor x = arange(20, kFloat32).reshape({10, 2});
+  const Tensor y = arange(10, kInt64);
+  for (int workers : {0, 2}) {
+    data::DataLoader loader(data::TensorDataset(x, y), {.batch_size = 4, .num_workers = workers, .pin_memory = true});
+    std::int64_t row = 0;
+    for (const data::Batch& batch : loader) {
+      REQUIRE_FALSE(batch.data.is_pinned());
+      REQUIRE(equal(batch.data, x.slice(0, row, row + batch.data.size(0))));
+      REQUIRE(equal(batch.target, y.slice(0, row, row + batch.target.size(0))));
+      row += batch.data.size(0);
+    }
+    REQUIRE(row == 10);
+  }
+}

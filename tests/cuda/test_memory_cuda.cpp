@@ -159,5 +159,23 @@ TEST_CASE("pinned blocks are reused only after the copies that read them finishe
     expected.push_back(batch);
     on_device.push_back(batch.pin_memory().to(kGpu));  // the pinned tensor dies here
   }
-  for (int i = 0; i < 20; ++i) require_close(expected[static_cast<std::size_t>(i)], on_device[static_cast<std::size_t>(i)], 0, 0);
+  for (std::size_t i = 0; i < expected.size(); ++i) require_close(expected[i], on_device[i], 0, 0);
+}
+
+TEST_CASE("the DataLoader's pin_memory option gives pinned batches that copy to the GPU", "[cuda]") {
+  const Tensor x = randn({50, 3});
+  const Tensor y = arange(50, kInt64);
+  for (int workers : {0, 2}) {
+    data::DataLoader loader(data::TensorDataset(x, y), {.batch_size = 8, .num_workers = workers, .pin_memory = true});
+    std::int64_t row = 0;
+    for (const data::Batch& batch : loader) {
+      REQUIRE(batch.data.is_pinned());
+      REQUIRE(batch.target.is_pinned());
+      const std::int64_t n = batch.data.size(0);
+      require_close(x.slice(0, row, row + n), batch.data.to(kGpu), 0, 0);
+      require_close(y.slice(0, row, row + n), batch.target.to(kGpu), 0, 0);
+      row += n;
+    }
+    REQUIRE(row == 50);
+  }
 }
