@@ -69,6 +69,7 @@ class HostAllocator {
     if (it == blocks_.begin()) return;
     --it;
     if (static_cast<const char*>(p) >= it->first + it->second.size) return;  // not inside this block
+    uses_finished(it->second);  // a long-lived pinned tensor copied every step keeps only pending events
     DeviceGuard guard(device);
     cudaEvent_t event = nullptr;
     TAPEFLOW_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
