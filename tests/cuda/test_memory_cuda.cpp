@@ -90,7 +90,7 @@ TEST_CASE("empty_cache returns unused segments and keeps live tensors intact", "
   const std::size_t after = cuda::memory_reserved();
   REQUIRE(after + 64 * kMiB <= before);
   REQUIRE(after >= cuda::memory_allocated());
-  require_close(arange(1000), keep);
+  require_close(arange(1000, TensorOptions(kFloat32)), keep);
 }
 
 TEST_CASE("out of memory throws OutOfMemoryError with the sizes, and the allocator stays usable", "[cuda]") {
