@@ -6,6 +6,7 @@
 #include "core/tensor_factory.hpp"
 #include "cpu/copy.hpp"
 #include "elementwise.cuh"
+#include "host_allocator.hpp"
 
 namespace tapeflow::cuda_backend {
 namespace {
@@ -58,10 +59,13 @@ void copy(const Tensor& dst, const Tensor& src) {
     const cudaStream_t stream = current_stream(dst.device().index());
     TAPEFLOW_CUDA_CHECK(cudaMemcpyPeerAsync(to.block.data_ptr(), dst.device().index(), from.data_ptr(),
                                             src.device().index(), bytes, stream));
-  } else if (dst.is_cuda()) {  // host to device: pageable memory is staged by the driver before this returns
+  } else if (dst.is_cuda()) {
+    // Host to device: pageable memory is staged by the driver before this returns; pinned memory
+    // is read by the GPU later, so its block is marked in use until the copy is done.
     DeviceGuard guard(dst.device().index());
-    TAPEFLOW_CUDA_CHECK(cudaMemcpyAsync(to.block.data_ptr(), from.data_ptr(), bytes, cudaMemcpyHostToDevice,
-                                        current_stream(dst.device().index())));
+    const cudaStream_t stream = current_stream(dst.device().index());
+    TAPEFLOW_CUDA_CHECK(cudaMemcpyAsync(to.block.data_ptr(), from.data_ptr(), bytes, cudaMemcpyHostToDevice, stream));
+    record_host_use(from.data_ptr(), stream, dst.device().index());
   } else {  // device to host: the host reads the values next, so wait for them
     DeviceGuard guard(src.device().index());
     const cudaStream_t stream = current_stream(src.device().index());

@@ -13,6 +13,9 @@ class Error : public std::runtime_error {
 class ShapeError : public Error { public: using Error::Error; };    // incompatible shapes/dims
 class DTypeError : public Error { public: using Error::Error; };    // unsupported dtype
 class DeviceError : public Error { public: using Error::Error; };   // wrong/unavailable device
+// A device allocation failed even after the allocator gave back its cache; the message gives
+// the request, the device, and what is allocated and reserved.
+class OutOfMemoryError : public DeviceError { public: using DeviceError::DeviceError; };
 class IndexError : public Error { public: using Error::Error; };    // index out of range
 class ValueError : public Error { public: using Error::Error; };    // bad argument value
 class IOError : public Error { public: using Error::Error; };       // file read/write failure

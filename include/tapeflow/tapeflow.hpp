@@ -1,6 +1,7 @@
 #pragma once
 // The umbrella header: everything a user needs.
 #include "tapeflow/creation.hpp"
+#include "tapeflow/cuda.hpp"
 #include "tapeflow/device.hpp"
 #include "tapeflow/dtype.hpp"
 #include "tapeflow/error.hpp"

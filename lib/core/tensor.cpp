@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "autograd/tape.hpp"
+#include "core/cuda_api.hpp"
 #include "core/small_alloc.hpp"
 #include "core/tensor_factory.hpp"
 #include "kernels/backend.hpp"
@@ -117,6 +118,18 @@ Tensor Tensor::detach() const {
   const TensorImpl& t = checked();
   return detail::make_view(*this, t.sizes, t.strides, t.offset);
 }
+
+Tensor Tensor::pin_memory() const {
+  if (!is_cpu()) fail<DeviceError>("pin_memory", "only CPU tensors can be pinned, got a tensor on ", device());
+  if (is_pinned()) return *this;
+  const std::size_t nbytes = static_cast<std::size_t>(numel()) * tapeflow::element_size(dtype());
+  void* p = detail::pinned_host_allocate("pin_memory", nbytes);
+  Tensor pinned = from_blob(p, shape(), detail::pinned_host_free, TensorOptions().dtype(dtype()));
+  pinned.copy_(*this);
+  return pinned;
+}
+
+bool Tensor::is_pinned() const { return is_cpu() && detail::is_pinned_host(checked().storage->data()); }
 
 namespace {
 // Overwriting in place: the old values get a zero gradient (PyTorch), copy_'s source the gradient.

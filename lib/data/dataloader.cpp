@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "tapeflow/cuda.hpp"
 #include "tapeflow/ops/shape.hpp"
 #include "tapeflow/random.hpp"
 
@@ -68,6 +69,15 @@ class DataLoader::Run {
 
  private:
   Batch build(std::size_t b) const {
+    Batch batch = collect(b);
+    if (options_.pin_memory && cuda::is_available()) {  // in the worker, so the copy overlaps training
+      if (batch.data.defined() && batch.data.is_cpu()) batch.data = batch.data.pin_memory();
+      if (batch.target.defined() && batch.target.is_cpu()) batch.target = batch.target.pin_memory();
+    }
+    return batch;
+  }
+
+  Batch collect(std::size_t b) const {
     const std::vector<std::int64_t>& indices = batches_[b];
     if (!collate_) {
       if (std::optional<Batch> fast = dataset_->get_batch(indices)) return std::move(*fast);
