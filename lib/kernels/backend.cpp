@@ -6,7 +6,7 @@
 namespace tapeflow::kernels {
 
 #ifdef TAPEFLOW_WITH_CUDA
-// cuda/cuda_backend.cpp: the CUDA backend, after checking that `device` names a visible GPU.
+// cuda/cuda_backend.cu: the CUDA backend, after checking that `device` names a visible GPU.
 const Backend& cuda_device_backend(Device device);
 #endif
 

@@ -2,7 +2,7 @@
 // The kernel interface every device implements, by op family. The op layer (lib/ops) validates,
 // allocates and records; then it calls `kernels::on(tensor).family_kernel(...)`, and never
 // branches on the device itself. The CPU backend (lib/cpu/cpu_backend.cpp) forwards to the
-// kernels in lib/cpu; the CUDA backend (cuda/cuda_backend.cpp) to those in cuda/.
+// kernels in lib/cpu; the CUDA backend (cuda/cuda_backend.cu) to those in cuda/.
 //
 // Elementwise maps over functors are templates and so are not here: see kernels/map.hpp.
 // Every tensor handed to a kernel lives on that backend's device (the op layer checks), except
