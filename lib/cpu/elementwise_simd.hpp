@@ -15,6 +15,7 @@
 #define TAPEFLOW_EW_CAT(a, b) TAPEFLOW_EW_CAT2(a, b)
 #define __kernel_rem_pio2 TAPEFLOW_EW_CAT(tapeflow_kernel_rem_pio2_, TAPEFLOW_EW_ISA)
 #define __ieee754_rem_pio2 TAPEFLOW_EW_CAT(tapeflow_ieee754_rem_pio2_, TAPEFLOW_EW_ISA)
+#include <xmmintrin.h>  // _mm_prefetch
 #include <xsimd/xsimd.hpp>
 #undef __kernel_rem_pio2
 #undef __ieee754_rem_pio2
@@ -125,14 +126,21 @@ xsimd::batch<double, Arch> load_as_double(const T* p) {
 }
 
 // Eight independent accumulators, so the adds' latency does not hold back a memory-speed stream.
+// A software prefetch 8 KiB ahead: one core's hardware prefetcher alone left the sum at ~40 GB/s
+// against 48-50 with it (16M floats, Zen 4; 4 and 16 KiB ahead were slower). Prefetching past
+// the end is harmless (a hint never faults); the address is formed as an integer.
 template <class Arch, class T>
 double contig_sum(const void* vp, std::int64_t n) {
   using D = xsimd::batch<double, Arch>;
   constexpr std::int64_t W = static_cast<std::int64_t>(D::size);
+  constexpr std::int64_t kAhead = 8192, kLine = 64, kStepBytes = 8 * W * static_cast<std::int64_t>(sizeof(T));
   const T* p = static_cast<const T*>(vp);
   D a0(0.0), a1(0.0), a2(0.0), a3(0.0), a4(0.0), a5(0.0), a6(0.0), a7(0.0);
   std::int64_t i = 0;
   for (; i + 8 * W <= n; i += 8 * W) {
+    const auto here = reinterpret_cast<std::uintptr_t>(p + i);
+    for (std::int64_t b = 0; b < kStepBytes; b += kLine)
+      _mm_prefetch(reinterpret_cast<const char*>(here + kAhead + b), _MM_HINT_T0);
     a0 += load_as_double<Arch>(p + i);
     a1 += load_as_double<Arch>(p + i + W);
     a2 += load_as_double<Arch>(p + i + 2 * W);
