@@ -4,6 +4,12 @@
 # Run it on a quiet machine: the tables are medians, but other processes still skew them.
 set -euo pipefail
 build="${1:-build}"
+# OpenBLAS 0.3.21 (Debian 12) does not know AMD Zen 4/5 and runs its AVX2 kernels there, at half
+# the sgemm speed of its AVX-512 (SkylakeX) kernels, which run correctly on those CPUs.
+# Every library in the run sees it: LibTorch and PyTorch call the same OpenBLAS.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q AuthenticAMD /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  tapeflow $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
 for b in overhead elementwise matmul layers training; do
