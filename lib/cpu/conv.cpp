@@ -3,15 +3,11 @@
 // (one OpenBLAS thread each), so even a single large image keeps every core busy.
 #include "cpu/conv.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
-#include <mutex>
-#include <type_traits>
-#include <vector>
 
-#include "core/parallel.hpp"
+#include "cpu/conv_gemm.hpp"
+#include "cpu/conv_shifted.hpp"
 
 namespace tapeflow::cpu {
 namespace {
@@ -82,22 +78,13 @@ void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t 
   });
 }
 
-// C = op(A) * op(B) + beta * C, row-major; op transposes when the flag is set.
-template <typename T>
-void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda,
-          const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
-  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
-  const CBLAS_TRANSPOSE a = ta ? CblasTrans : CblasNoTrans, b = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, a, b, i(M), i(N), i(K), 1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));
-  else
-    cblas_dgemm(CblasRowMajor, a, b, i(M), i(N), i(K), 1.0, A, i(lda), B, i(ldb), beta, C, i(ldc));
-}
 template <typename T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda, const T* B,
           std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
-  gemm<T>(false, false, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  conv_detail::gemm<T>(false, false, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
+using conv_detail::gemm;
+using conv_detail::run_tasks;
 
 // The adjoint of im2col_rows: adds a column block of output rows [oh0, oh1) back into im.
 template <typename T>
@@ -114,40 +101,14 @@ void col2im_rows(const T* col, const ConvGeom& g, std::int64_t oh0, std::int64_t
   });
 }
 
-// Same rule as linalg's set_blas_threads (lib/cpu/gemm.cpp): only touch OpenBLAS when needed.
-void blas_threads(int n) {
-  if (openblas_get_num_threads() != n) openblas_set_num_threads(n);
-}
-
 // Column blocks of about this many bytes keep im2col's output in L2 while GEMM packs it.
 constexpr std::int64_t kColBlockBytes = std::int64_t(1) << 20;
-// Below this many flops the pool costs more than it saves.
-constexpr double kParallelFlops = 4e6;
-
 // Output rows per column block: the whole image for 1x1 kernels (nothing is copied).
 template <typename T>
 std::int64_t block_rows(const ConvGeom& g) {
   if (g.is_pointwise()) return g.Ho;
   const std::int64_t row_bytes = g.col_rows() * g.Wo * static_cast<std::int64_t>(sizeof(T));
   return std::clamp<std::int64_t>(kColBlockBytes / std::max<std::int64_t>(row_bytes, 1), 1, std::max<std::int64_t>(g.Ho, 1));
-}
-
-// Runs task(t, col) for t in [0, tasks): on the pool with one OpenBLAS thread each when there is
-// enough work, else serially with OpenBLAS owning the cores. col is a per-thread scratch buffer.
-template <typename T, typename F>
-void run_tasks(std::int64_t tasks, double flops, std::int64_t col_size, F&& task) {
-  const int threads = detail::in_parallel_region() ? 1 : get_num_threads();
-  if (threads > 1 && tasks >= threads && flops >= kParallelFlops) {
-    blas_threads(1);  // our pool owns the cores
-    detail::parallel_for(0, tasks, 1, [&](std::int64_t tb, std::int64_t te) {
-      std::vector<T> col(static_cast<std::size_t>(col_size));
-      for (std::int64_t t = tb; t < te; ++t) task(t, col.data());
-    });
-  } else {
-    blas_threads(threads);  // GEMMs run alone: let OpenBLAS use the cores
-    std::vector<T> col(static_cast<std::size_t>(col_size));
-    for (std::int64_t t = 0; t < tasks; ++t) task(t, col.data());
-  }
 }
 
 }  // namespace
@@ -176,6 +137,7 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
     T* o = out.data_ptr<T>();
     const std::int64_t N = input.size(0), Cout = weight.size(0), Mg = Cout / groups;
     const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W;
+    if (K > 0 && P > 0 && conv_uses_shifted_gemm(g)) return conv2d_forward_shifted<T>(o, in, w, b, N, Cout, g, groups);
     const bool pointwise = g.is_pointwise();
     const std::int64_t rows = block_rows<T>(g);
     const std::int64_t blocks = (g.Ho + rows - 1) / rows;
@@ -223,6 +185,7 @@ void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const T
     const std::int64_t rows = block_rows<T>(g);
     std::fill(gi, gi + grad_input.numel(), T(0));
     if (K == 0 || P == 0 || Mg == 0) return;
+    if (conv_uses_shifted_gemm(g)) return conv2d_backward_input_shifted<T>(gi, go, w, N, Cout, g, groups);
     const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
     run_tasks<T>(N * groups, flops, pointwise ? 0 : K * rows * g.Wo, [&](std::int64_t t, T* col) {
       const std::int64_t gi_ = t % groups, n = t / groups;
@@ -254,8 +217,8 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const
     const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W, total = Cout * K;
     const bool pointwise = g.is_pointwise();
     const std::int64_t rows = block_rows<T>(g);
-    std::fill(gw, gw + total, T(0));
-    if (K == 0 || P == 0 || Mg == 0 || N == 0) return;
+    if (K == 0 || P == 0 || Mg == 0 || N == 0) return (void)std::fill(gw, gw + total, T(0));
+    if (conv_uses_shifted_gemm(g)) return conv2d_backward_weight_shifted<T>(gw, go, in, N, Cout, g, groups);
     // Accumulates images [n0, n1) into acc (Cout x K).
     const auto images = [&](std::int64_t n0, std::int64_t n1, T* acc, T* col) {
       for (std::int64_t n = n0; n < n1; ++n)
@@ -275,22 +238,8 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const
         }
     };
     const std::int64_t col_size = pointwise ? 0 : K * rows * g.Wo;
-    const int threads = detail::in_parallel_region() ? 1 : get_num_threads();
     const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
-    if (threads > 1 && N >= threads && flops >= kParallelFlops) {
-      blas_threads(1);
-      std::mutex m;
-      detail::parallel_for(0, N, 1, [&](std::int64_t b, std::int64_t e) {
-        std::vector<T> col(static_cast<std::size_t>(col_size)), acc(static_cast<std::size_t>(total), T(0));
-        images(b, e, acc.data(), col.data());
-        std::lock_guard<std::mutex> lock(m);
-        for (std::int64_t i = 0; i < total; ++i) gw[i] += acc[static_cast<std::size_t>(i)];
-      });
-    } else {
-      blas_threads(threads);
-      std::vector<T> col(static_cast<std::size_t>(col_size));
-      images(0, N, gw, col.data());
-    }
+    conv_detail::sum_over_images<T>(N, flops, col_size, total, gw, images);
   });
 }
 
