@@ -67,12 +67,54 @@ Tape& tape() {
   return owned;
 }
 
+namespace {
+// 0: the thread's tape works; 1: it is being destroyed (thread exit), so outputs dying with its
+// entries must not look it up.
+TAPEFLOW_FAST_TLS thread_local unsigned char t_tape_gone = 0;
+TAPEFLOW_FAST_TLS thread_local bool t_releasing = false;
+// Constructed after the tape (only entries of a live tape are queued), so destroyed before it.
+thread_local std::vector<std::shared_ptr<Entry>> t_release_queue;
+}  // namespace
+
+Tape::~Tape() { t_tape_gone = 1; }
+
+void output_dropped(const std::weak_ptr<Entry>& grad_fn) noexcept {
+  if (t_tape_gone) return;
+  std::shared_ptr<Entry> e = grad_fn.lock();
+  // Same rule as compact(), for one entry; another thread's entries wait for their compaction.
+  if (!e || e->released || e->pins != 0 || e->owner != t_tape || t_tape->walking > 0 || e->outputs_alive()) return;
+  if (t_releasing) {  // inside a release further up this thread's stack: queue it
+    try {
+      t_release_queue.push_back(std::move(e));
+    } catch (...) {  // out of memory: the next compaction frees it
+    }
+    return;
+  }
+  t_releasing = true;
+  e->release();
+  e.reset();
+  while (!t_release_queue.empty()) {
+    std::shared_ptr<Entry> next = std::move(t_release_queue.back());
+    t_release_queue.pop_back();
+    next->release();
+  }
+  t_releasing = false;
+}
+
 std::size_t tape_size() {
   std::size_t n = 0;
   for (const auto& e : tape().entries)
     if (e && !e->released) ++n;
   return n;
 }
+
+}  // namespace autograd
+
+AutogradMeta::~AutogradMeta() {
+  if (is_output) autograd::output_dropped(grad_fn);
+}
+
+namespace autograd {
 
 AutogradMeta& meta(TensorImpl& impl) {
   if (!impl.autograd) impl.autograd = detail::make_small_shared<AutogradMeta>();
@@ -144,6 +186,7 @@ void record_custom(const char* name, TensorList inputs, TensorList outputs, Back
   auto e = detail::make_small_shared<Entry>();
   e->name = name;
   e->seq = tp.next_seq++;
+  e->owner = &tp;
   e->input_needs_grad.reserve(inputs.size());
   e->inputs.reserve(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {

@@ -73,6 +73,7 @@ struct Entry {
   EntryVec<TensorImpl*> output_keys;                // identity of the outputs
   EntryVec<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
   BackwardFn backward;
+  const struct Tape* owner = nullptr;  // the tape (thread) that recorded it
   int pins = 0;           // persistent GradientTapes / retained graphs that keep it
   bool released = false;  // backward ran without retain_graph, or pruned
 
@@ -90,6 +91,7 @@ struct AutogradMeta {
   int watch_count = 0;                     // GradientTapes watching this tensor
   int next_hook_id = 0;
   std::vector<std::pair<int, std::function<Tensor(const Tensor&)>>> hooks;
+  ~AutogradMeta();  // an output's end may free its entry (autograd::output_dropped)
 };
 
 namespace autograd {
@@ -119,6 +121,7 @@ void check_inplace(const char* op, const Tensor& t);
 
 // The calling thread's tape.
 struct Tape {
+  ~Tape();
   std::vector<std::shared_ptr<Entry>> entries;
   std::uint64_t next_seq = 1;
   std::size_t prune_at = 4096;
@@ -126,6 +129,13 @@ struct Tape {
   void compact();   // drops released entries and those whose outputs are all gone
 };
 Tape& tape();
+
+// Called as a recorded op's output is destroyed: when none of the entry's outputs is left, no
+// backward can reach it, so it lets go of its inputs and saved tensors now rather than at the
+// next compaction (a forward pass run without backward, e.g. evaluation with grad mode on,
+// would otherwise hold thousands of steps' activations). Releases cascade through a queue, not
+// recursion, so dropping a long chain does not overflow the stack.
+void output_dropped(const std::weak_ptr<Entry>& grad_fn) noexcept;
 
 // Reduces a broadcast gradient back to `shape` (sums the broadcast dims).
 Tensor sum_to(const Tensor& grad, IntArrayRef shape);

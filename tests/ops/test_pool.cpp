@@ -154,6 +154,30 @@ TEST_CASE("max_pool2d: default stride, single values, NaN and -inf") {
   REQUIRE(i2.item<std::int64_t>() == 0);
 }
 
+TEST_CASE("max_pool2d's vector path: ties, NaN and -inf along long rows") {
+  // Windows inside the plane, rows of many windows, strides 1 and 2 (float32 runs four windows at
+  // a time there); values from {0, 1, 2} make ties common, with NaN and -inf sprinkled in.
+  const std::vector<PoolCase> cases = {
+      {{2, 3, 9, 34}, 2, 2, 2, 2, 0, 0, 1, 1, false},
+      {{1, 2, 7, 21}, 3, 3, 1, 1, 0, 0, 1, 1, false},
+      {{1, 2, 6, 19}, 2, 3, 1, 2, 0, 0, 1, 1, false},
+      {{1, 1, 4, 9}, 2, 2, 2, 2, 0, 0, 1, 1, false},  // the last window ends the plane
+  };
+  for (const auto& k : cases)
+    for (DType dt : {kFloat32, kFloat64}) {
+      INFO("x " << IntArrayRef(k.x) << " k " << k.kh << "x" << k.kw << " s " << k.sh << "," << k.sw << " " << dt);
+      std::vector<double> v(static_cast<std::size_t>(shape_numel(k.x)));
+      for (std::size_t i = 0; i < v.size(); ++i)
+        v[i] = i % 7 == 3 ? NAN : i % 11 == 5 ? -std::numeric_limits<double>::infinity() : static_cast<double>((i * 2654435761u) % 3);
+      const Tensor x = tensor(v, k.x).to(dt);
+      std::vector<std::int64_t> shape;
+      const auto [want, want_idx] = ref_max(x, k, shape);
+      auto [out, idx] = max_pool2d_with_indices(x, {k.kh, k.kw}, {k.sh, k.sw}, {k.ph, k.pw}, {k.dh, k.dw}, k.ceil);
+      require_close(out, want, 0);
+      require_close(idx, want_idx, 0);
+    }
+}
+
 TEST_CASE("avg_pool2d matches a naive loop, with and without count_include_pad") {
   const std::vector<PoolCase> cases = {
       {{2, 3, 8, 8}, 2, 2, 2, 2, 0, 0, 1, 1, false},
