@@ -6,7 +6,9 @@
 // one of its inputs requires grad (or is watched by a GradientTape). backward() walks the tape
 // once in reverse: execution order is already a topological order. An entry holds its inputs
 // strongly and its outputs weakly, so a result dropped without backward() takes its part of the
-// tape with it. Tapes are per thread: run backward() on the thread that ran the forward pass.
+// tape with it, at once: the entry frees its inputs and saved tensors as its last output goes
+// (a forward pass run with grad mode on and no backward, as in evaluation, holds no memory past
+// its results). Tapes are per thread: run backward() on the thread that ran the forward pass.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

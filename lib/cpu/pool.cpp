@@ -31,7 +31,14 @@ template <typename F>
 void for_each_output_row(std::int64_t planes, std::int64_t Ho, std::int64_t work, F&& fn) {
   const std::int64_t grain = std::max<std::int64_t>(1, detail::kElementwiseGrain / std::max<std::int64_t>(work, 1));
   detail::parallel_for(0, planes * Ho, grain, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t r = b; r < e; ++r) fn(r / Ho, r % Ho);
+    // Counters, not r / Ho and r % Ho per row: a 64-bit division costs more than a short row.
+    for (std::int64_t r = b, p = b / Ho, oh = b % Ho; r < e; ++r) {
+      fn(p, oh);
+      if (++oh == Ho) {
+        oh = 0;
+        ++p;
+      }
+    }
   });
 }
 
@@ -55,75 +62,91 @@ inline void take_max(T v, std::int64_t i, T& best, std::int64_t& best_i) {
   best_i = pick(take, i, best_i);
 }
 
-// One tap of a row of windows: best[j], won[j] = v, t where v = tap[j * sW] beats best[j], for
-// j in [0, n). Branch-free: which tap wins is random, and a branch mispredicts half the time.
-template <typename T, typename Tap>
-void take_tap(const T* tap, std::int64_t sW, T* best, Tap* won, Tap t, std::int64_t from, std::int64_t n) {
-  for (std::int64_t j = from; j < n; ++j) {
-    const T v = tap[j * sW];
-    const bool take = kernels::max_pool_takes(v, best[j]);
-    best[j] = pick(take, v, best[j]);
-    won[j] = pick(take, t, won[j]);
-  }
-}
-
 #if defined(__SSE2__)
-// The same for float, four windows at a time, for strides 1 and 2 (2 x 2 pooling's): a stride-2
-// row is two loads and a shuffle. Reads tap[0, sW * n) (stride 2: one past the last tap read).
-// Returns how many windows it did (n rounded down to a multiple of 4). GCC keeps the plain loop
-// above scalar with branches on these short rows: 3.7 ns a window for 2 x 2 (64, 8, 26, 26).
-std::int64_t take_tap_sse2(const float* tap, std::int64_t sW, float* best, std::int32_t* won, std::int32_t t,
-                           std::int64_t n) {
-  if (sW != 1 && sW != 2) return 0;
-  const __m128i tv = _mm_set1_epi32(t);
+// Windows [0, n) of a row (n a multiple of 4), four at a time, for window strides 1 and 2 (2 x 2
+// pooling's): a stride-2 row of four windows is two loads and a shuffle. The running maximum and
+// the winning tap's offset stay in registers through all the taps. Reads base[off + [0, sW * n))
+// for each tap offset off (stride 2: one element past the last tap read). GCC leaves the plain
+// loop below scalar with branches on these short rows: 3.7 ns a window for 2 x 2 pooling.
+// The caller runs a row's last few windows as a group of four into scratch when the reads allow.
+static void max_windows_sse2(const float* base, std::int64_t sW, const std::int64_t* tap_offsets, std::int64_t taps,
+                             float* out, std::int32_t* won, std::int64_t n) {
+  // Each tap's select waits on the previous one's: two groups at a time keep two chains going.
+  const auto groups = [&]<int G>(std::int64_t j) {
+    __m128 best[G];
+    __m128i at[G];
+    for (int k = 0; k < G; ++k) {
+      best[k] = _mm_set1_ps(-std::numeric_limits<float>::infinity());
+      at[k] = _mm_setzero_si128();  // nothing beats -infinity: tap 0 (offset 0) stays the argmax
+    }
+    for (std::int64_t t = 0; t < taps; ++t) {
+      const __m128i offset = _mm_set1_epi32(static_cast<std::int32_t>(tap_offsets[t]));
+      for (int k = 0; k < G; ++k) {
+        const float* p = base + tap_offsets[t] + sW * (j + 4 * k);
+        const __m128 v = sW == 1 ? _mm_loadu_ps(p) : _mm_shuffle_ps(_mm_loadu_ps(p), _mm_loadu_ps(p + 4), _MM_SHUFFLE(2, 0, 2, 0));
+        const __m128 take = _mm_or_ps(_mm_cmpgt_ps(v, best[k]), _mm_cmpunord_ps(v, v));  // max_pool_takes
+        best[k] = _mm_or_ps(_mm_and_ps(take, v), _mm_andnot_ps(take, best[k]));
+        const __m128i mask = _mm_castps_si128(take);
+        at[k] = _mm_or_si128(_mm_and_si128(mask, offset), _mm_andnot_si128(mask, at[k]));
+      }
+    }
+    for (int k = 0; k < G; ++k) {
+      _mm_storeu_ps(out + j + 4 * k, best[k]);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(won + j + 4 * k), at[k]);
+    }
+  };
   std::int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const __m128 v = sW == 1 ? _mm_loadu_ps(tap + j)
-                             : _mm_shuffle_ps(_mm_loadu_ps(tap + 2 * j), _mm_loadu_ps(tap + 2 * j + 4), _MM_SHUFFLE(2, 0, 2, 0));
-    const __m128 b = _mm_loadu_ps(best + j);
-    const __m128 take = _mm_or_ps(_mm_cmpgt_ps(v, b), _mm_cmpunord_ps(v, v));  // max_pool_takes
-    _mm_storeu_ps(best + j, _mm_or_ps(_mm_and_ps(take, v), _mm_andnot_ps(take, b)));
-    const __m128i mask = _mm_castps_si128(take), w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(won + j));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(won + j), _mm_or_si128(_mm_and_si128(mask, tv), _mm_andnot_si128(mask, w)));
-  }
-  return j;
+  for (; j + 8 <= n; j += 8) groups.template operator()<2>(j);
+  if (j + 4 <= n) groups.template operator()<1>(j);
 }
 #endif
 
-// Outputs [ow0, ow0 + n) of output row oh when all their windows lie inside the plane. Taps
-// are the outer loop and outputs the inner one, so that the windows' compare-and-selects are
-// independent of one another; the winning tap is kept as its number, in lanes as wide as T's.
+// Outputs [ow0, ow0 + n) of output row oh when all their windows lie inside the plane, each
+// window's winner kept as its tap's plane offset (in lanes as wide as T's for the vector path;
+// the caller keeps planes under 2^31 elements). Scalar windows select without branches: which
+// tap wins is random, and a branch mispredicts half the time.
 constexpr std::int64_t kPoolChunk = 64;
 template <typename T>
 void max_interior(const T* plane, const PoolGeom& g, const std::int64_t* tap_offsets, std::int64_t oh,
                   std::int64_t ow0, std::int64_t n, T* out, std::int64_t* arg) {
   using Tap = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  const std::int64_t taps = g.kH * g.kW, corner = oh * g.sH * g.W + ow0 * g.sW;
+  const std::int64_t taps = g.kH * g.kW, sW = g.sW, corner = oh * g.sH * g.W + ow0 * sW;
   const T* base = plane + corner;
-  T best[kPoolChunk];
   Tap won[kPoolChunk];
-  for (std::int64_t j = 0; j < n; ++j) {  // tap 0: what a -infinity start would take
-    best[j] = base[j * g.sW];
-    won[j] = 0;
-  }
-  // The vector path's windows: its reads from the last (furthest) tap stay inside the plane.
-  std::int64_t vec = 0;
+  std::int64_t done = 0;
 #if defined(__SSE2__)
   if constexpr (std::is_same_v<T, float>) {
-    const std::int64_t readable = g.H * g.W - corner - tap_offsets[taps - 1];
-    vec = std::min(n, readable / std::max<std::int64_t>(g.sW, 1)) / 4 * 4;
+    if (sW == 1 || sW == 2) {
+      // Whole groups of four whose reads from the last (furthest) tap stay inside the plane.
+      const std::int64_t readable = g.H * g.W - corner - tap_offsets[taps - 1];
+      const std::int64_t fits = sW == 2 ? readable >> 1 : readable;  // windows whose reads stay inside
+      done = std::min(n, fits) & ~std::int64_t(3);
+      max_windows_sse2(base, sW, tap_offsets, taps, out, won, done);
+      if (done < n && done + 4 <= fits) {  // the last 1-3 windows: four into scratch, keep those
+        float last[4];
+        std::int32_t last_won[4];
+        max_windows_sse2(base + sW * done, sW, tap_offsets, taps, last, last_won, 4);
+        std::copy(last, last + (n - done), out + done);
+        std::copy(last_won, last_won + (n - done), won + done);
+        done = n;
+      }
+    }
   }
 #endif
-  for (std::int64_t t = 1; t < taps; ++t) {
-    std::int64_t done = 0;
-#if defined(__SSE2__)
-    if constexpr (std::is_same_v<T, float>) done = take_tap_sse2(base + tap_offsets[t], g.sW, best, won, static_cast<Tap>(t), vec);
-#endif
-    take_tap(base + tap_offsets[t], g.sW, best, won, static_cast<Tap>(t), done, n);
+  for (std::int64_t j = done; j < n; ++j) {
+    T best = -std::numeric_limits<T>::infinity();
+    Tap at = 0;
+    for (std::int64_t t = 0; t < taps; ++t) {
+      const T v = base[j * sW + tap_offsets[t]];
+      const bool take = kernels::max_pool_takes(v, best);
+      best = pick(take, v, best);
+      at = pick(take, static_cast<Tap>(tap_offsets[t]), at);
+    }
+    out[j] = best;
+    won[j] = at;
   }
-  std::copy(best, best + n, out);
   if (arg)
-    for (std::int64_t j = 0; j < n; ++j) arg[j] = corner + j * g.sW + tap_offsets[won[j]];
+    for (std::int64_t j = 0; j < n; ++j) arg[j] = corner + j * sW + won[j];
 }
 
 void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::int64_t planes, const PoolGeom& g) {
@@ -134,7 +157,7 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::
     // No padding, no dilation and no ceil-mode overhang (the usual case): every window lies
     // inside the input, so nothing needs clipping.
     const bool interior = g.pH == 0 && g.pW == 0 && g.dH == 1 && g.dW == 1 && (g.Ho - 1) * g.sH + g.kH <= g.H &&
-                          (g.Wo - 1) * g.sW + g.kW <= g.W;
+                          (g.Wo - 1) * g.sW + g.kW <= g.W && g.H * g.W <= std::numeric_limits<std::int32_t>::max();
     std::vector<std::int64_t> tap_offsets;  // plane offset of each tap from its window's corner
     for (std::int64_t kh = 0; kh < g.kH; ++kh)
       for (std::int64_t kw = 0; kw < g.kW; ++kw) tap_offsets.push_back(kh * g.W + kw);
