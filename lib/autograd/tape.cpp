@@ -73,28 +73,29 @@ namespace {
 TAPEFLOW_FAST_TLS thread_local unsigned char t_tape_gone = 0;
 TAPEFLOW_FAST_TLS thread_local bool t_releasing = false;
 // Constructed after the tape (only entries of a live tape are queued), so destroyed before it.
-thread_local std::vector<std::shared_ptr<Entry>> t_release_queue;
+thread_local std::vector<Entry*> t_release_queue;
 }  // namespace
 
 Tape::~Tape() { t_tape_gone = 1; }
 
-void output_dropped(const std::weak_ptr<Entry>& grad_fn) noexcept {
-  if (t_tape_gone) return;
-  std::shared_ptr<Entry> e = grad_fn.lock();
-  // Same rule as compact(), for one entry; another thread's entries wait for their compaction.
-  if (!e || e->released || e->pins != 0 || e->owner != t_tape || t_tape->walking > 0 || e->outputs_alive()) return;
+void output_dropped(const AutogradMeta& output) noexcept {
+  // Another thread's entries wait for their compaction. On the owner's thread, an entry that
+  // has not expired stays alive meanwhile: only this thread holds owning pointers to it.
+  if (t_tape_gone || output.tape != t_tape || output.grad_fn.expired()) return;
+  Entry* e = output.entry;
+  // Same rule as compact(), for one entry.
+  if (e->released || e->pins != 0 || t_tape->walking > 0 || e->outputs_alive()) return;
   if (t_releasing) {  // inside a release further up this thread's stack: queue it
     try {
-      t_release_queue.push_back(std::move(e));
+      t_release_queue.push_back(e);
     } catch (...) {  // out of memory: the next compaction frees it
     }
     return;
   }
   t_releasing = true;
   e->release();
-  e.reset();
-  while (!t_release_queue.empty()) {
-    std::shared_ptr<Entry> next = std::move(t_release_queue.back());
+  while (!t_release_queue.empty()) {  // still held by the tape: releasing one only frees what it holds
+    Entry* next = t_release_queue.back();
     t_release_queue.pop_back();
     next->release();
   }
@@ -111,7 +112,7 @@ std::size_t tape_size() {
 }  // namespace autograd
 
 AutogradMeta::~AutogradMeta() {
-  if (is_output) autograd::output_dropped(grad_fn);
+  if (is_output) autograd::output_dropped(*this);
 }
 
 namespace autograd {
@@ -186,7 +187,6 @@ void record_custom(const char* name, TensorList inputs, TensorList outputs, Back
   auto e = detail::make_small_shared<Entry>();
   e->name = name;
   e->seq = tp.next_seq++;
-  e->owner = &tp;
   e->input_needs_grad.reserve(inputs.size());
   e->inputs.reserve(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -206,6 +206,8 @@ void record_custom(const char* name, TensorList inputs, TensorList outputs, Back
     AutogradMeta& m = meta(impl);
     m.grad_fn = e;
     m.is_output = true;
+    m.entry = e.get();
+    m.tape = &tp;
     e->outputs.push_back(outputs[o].impl_ptr());
     e->output_keys.push_back(&impl);
   }

@@ -64,6 +64,8 @@ struct BackwardArgs {
 // Captures of up to 48 bytes (three Tensors) are stored in the entry itself.
 using BackwardFn = detail::SmallFunction<Grads(const BackwardArgs&), 48>;
 
+struct Tape;
+
 struct Entry {
   const char* name = "";
   std::uint64_t seq = 0;
@@ -73,7 +75,6 @@ struct Entry {
   EntryVec<TensorImpl*> output_keys;                // identity of the outputs
   EntryVec<std::pair<Tensor, std::uint64_t>> saved; // tensors backward reads, with versions
   BackwardFn backward;
-  const struct Tape* owner = nullptr;  // the tape (thread) that recorded it
   int pins = 0;           // persistent GradientTapes / retained graphs that keep it
   bool released = false;  // backward ran without retain_graph, or pruned
 
@@ -87,6 +88,10 @@ struct Entry {
 struct AutogradMeta {
   std::weak_ptr<autograd::Entry> grad_fn;  // the entry that produced this tensor
   bool is_output = false;                  // produced by a recorded op: not a leaf
+  // grad_fn without the weak_ptr's atomics, for output_dropped; valid while grad_fn has not
+  // expired, and only looked at on the thread of `tape`, the only one that can destroy it.
+  autograd::Entry* entry = nullptr;
+  const autograd::Tape* tape = nullptr;
   bool retains_grad = false;
   int watch_count = 0;                     // GradientTapes watching this tensor
   int next_hook_id = 0;
@@ -135,7 +140,7 @@ Tape& tape();
 // next compaction (a forward pass run without backward, e.g. evaluation with grad mode on,
 // would otherwise hold thousands of steps' activations). Releases cascade through a queue, not
 // recursion, so dropping a long chain does not overflow the stack.
-void output_dropped(const std::weak_ptr<Entry>& grad_fn) noexcept;
+void output_dropped(const AutogradMeta& output) noexcept;
 
 // Reduces a broadcast gradient back to `shape` (sums the broadcast dims).
 Tensor sum_to(const Tensor& grad, IntArrayRef shape);
