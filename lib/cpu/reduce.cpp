@@ -254,6 +254,10 @@ void norm_with(const Tensor& out, const Tensor& x, const ReduceMask& reduced, do
 
 }  // namespace
 
+double contiguous_sum(const float* p, std::int64_t n) {
+  return SumOp<float>{}.row(p, n);
+}
+
 void sum(const Tensor& out, const Tensor& x, const ReduceMask& reduced) {
   dispatch(x.dtype(), [&]<typename T>() {
     reduce_into<sum_out_t<T>>(out, x, reduced, SumOp<T>{}, [](wide_t<T> a) { return a; });

@@ -30,6 +30,9 @@ void min_with_index(const Tensor& values, const Tensor& indices, const Tensor& x
 // out: bool.
 void all(const Tensor& out, const Tensor& x, const ReduceMask& reduced);
 void any(const Tensor& out, const Tensor& x, const ReduceMask& reduced);
+// The sum of a contiguous float run, vectorised (double lanes), for other kernels' long runs.
+double contiguous_sum(const float* p, std::int64_t n);
+
 // Inclusive scan along dim; out is contiguous with x's shape, float dtype same, else int64.
 void cumsum(const Tensor& out, const Tensor& x, std::int64_t dim);
 

@@ -188,6 +188,7 @@ TEST_CASE("avg_pool2d matches a naive loop, with and without count_include_pad")
       {{1, 1, 6, 6}, 4, 4, 3, 3, 2, 2, 1, 1, true},
       {{1, 1, 5, 5}, 2, 2, 2, 2, 1, 1, 1, 1, true},
       {{4, 16, 40, 40}, 3, 3, 2, 2, 1, 1, 1, 1, true},
+      {{1, 2, 15, 40}, 7, 36, 4, 2, 3, 1, 1, 1, false},  // long windows (the vectorised sums)
   };
   std::uint64_t seed = 200;
   for (const auto& k : cases)
@@ -217,6 +218,7 @@ TEST_CASE("adaptive_avg_pool2d uses PyTorch's overlapping windows") {
   const std::vector<Case> cases = {
       {{2, 3, 8, 8}, 4, 4}, {{2, 3, 7, 9}, 3, 4}, {{1, 2, 5, 5}, 1, 1},   {{3, 5, 7}, 5, 7},
       {{1, 1, 3, 4}, 5, 6}, {{2, 2, 10, 3}, 4, 2}, {{4, 16, 30, 30}, 7, 7},
+      {{2, 3, 28, 28}, 1, 1}, {{2, 3, 5, 70}, 2, 2},  // long windows: global pooling, wide rows
   };
   std::uint64_t seed = 300;
   for (const auto& c : cases)
