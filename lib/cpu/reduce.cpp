@@ -330,6 +330,23 @@ void cumsum(const Tensor& out, const Tensor& x, std::int64_t dim) {
     }
     const auto d = static_cast<std::size_t>(dim);
     const std::int64_t n = x.shape()[d], xs = x.strides()[d], os = out.strides()[d];
+    if (d + 1 == x.shape().size() && x.is_contiguous()) {  // scans along contiguous rows
+      // (the general walk below pays a multi-index per row: 8x LibTorch's time on 28-long rows)
+      const std::int64_t rows = x.numel() / n;
+      const std::int64_t grain = std::max<std::int64_t>(1, reduce_detail::kGrainElems / n);
+      detail::parallel_for(0, rows, grain, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t r = b; r < e; ++r) {
+          const T* xr = px + r * n;
+          Out* orow = po + r * n;
+          Acc acc = 0;
+          for (std::int64_t i = 0; i < n; ++i) {
+            acc += static_cast<Acc>(xr[i]);
+            orow[i] = static_cast<Out>(acc);
+          }
+        }
+      });
+      return;
+    }
     Shape sizes, xst, ost;
     for (std::size_t k = 0; k < x.shape().size(); ++k)
       if (k != d) {
