@@ -35,7 +35,7 @@ template <class T>
 using VecOps = TypeList<
     // unary
     Neg, Abs, Sign, Square, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Silu, Gelu,
-    GeluTanh, Floor, Ceil, Round, LeakyRelu<T>, Elu<T>, Softplus<T>, Clamp<T>,
+    GeluDerivative, GeluTanh, Floor, Ceil, Round, LeakyRelu<T>, Elu<T>, Softplus<T>, Clamp<T>,
     // binary
     Add, Sub, Mul, Div, AddScaled<T>, Pow, Maximum, Minimum, ReluBackward,
     // tensor-scalar

@@ -136,8 +136,9 @@ struct GeluDerivative {
   template <class V> TAPEFLOW_HD V operator()(V x) const {
     using std::erf;
     using std::exp;
-    const V half = V(0.5);
-    return half * (V(1) + erf(x * V(0.70710678118654752440))) + x * exp(-half * x * x) * V(0.39894228040143267794);
+    const V half = splat<V>(0.5);
+    return half * (splat<V>(1) + erf(x * splat<V>(0.70710678118654752440))) +
+           x * exp(-half * x * x) * splat<V>(0.39894228040143267794);
   }
 };
 struct GeluTanh {

@@ -118,6 +118,26 @@ TEST_CASE("isa kernels: sigmoid, silu and softplus on batches match float64") {
   }
 }
 
+TEST_CASE("isa kernels: gelu and its derivative on batches match float64") {
+  std::vector<float> x;
+  for (int i = -3000; i <= 3000; ++i) x.push_back(static_cast<float>(i) * 0.005f);
+  x.push_back(-40.0f);
+  x.push_back(40.0f);
+  for (const auto& [name, t] : tables()) {
+    INFO("isa " << name);
+    std::vector<float> gelu, slope;
+    run_unary(*t, Gelu{}, x, gelu);
+    run_unary(*t, GeluDerivative{}, x, slope);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double v = x[i], cdf = 0.5 * (1 + std::erf(v / std::sqrt(2.0)));
+      const double pdf = std::exp(-0.5 * v * v) / std::sqrt(2 * 3.14159265358979323846);
+      INFO("x = " << v);
+      CHECK(gelu[i] == Approx(v * cdf).epsilon(1e-5).margin(1e-6));
+      CHECK(slope[i] == Approx(cdf + v * pdf).epsilon(1e-5).margin(1e-6));
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("isa kernels: softmax, loss and layer_norm rows match float64", "", float, double) {
   using T = TestType;
   const double tol = std::is_same_v<T, float> ? 2e-6 : 1e-14;
