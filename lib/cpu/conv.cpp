@@ -72,6 +72,8 @@ void im2col_rows(const T* im, const ConvGeom& g, std::int64_t oh0, std::int64_t 
     std::fill(d, d + wr.lo, T(0));
     // im[src + ow * sW] is the input of output column ow.
     if (g.sW == 1) copy_run(d + wr.lo, im + (src + wr.lo), wr.hi - wr.lo);
+    else if (g.sW == 2)  // a stride known here: the compiler vectorises the loads (two and a shuffle)
+      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] = im[src + ow * 2];
     else
       for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] = im[src + ow * g.sW];
     std::fill(d + wr.hi, d + g.Wo, T(0));
@@ -95,6 +97,8 @@ void col2im_rows(const T* col, const ConvGeom& g, std::int64_t oh0, std::int64_t
     if (g.sW == 1) {  // a contiguous run: let the compiler vectorise it
       T* d = im + src;
       for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) d[ow] += c[ow];
+    } else if (g.sW == 2) {
+      for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * 2] += c[ow];
     } else {
       for (std::int64_t ow = wr.lo; ow < wr.hi; ++ow) im[src + ow * g.sW] += c[ow];
     }
