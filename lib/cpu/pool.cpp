@@ -111,7 +111,7 @@ template <typename T>
 void max_interior(const T* plane, const PoolGeom& g, const std::int64_t* tap_offsets, std::int64_t oh,
                   std::int64_t ow0, std::int64_t n, T* out, std::int64_t* arg) {
   using Tap = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  const std::int64_t taps = g.kH * g.kW, sW = g.sW, corner = oh * g.sH * g.W + ow0 * sW;
+  const std::int64_t taps = g.kH * g.kW, sW = g.sW, corner = (oh * g.sH - g.pH) * g.W + ow0 * sW - g.pW;
   const T* base = plane + corner;
   Tap won[kPoolChunk];
   std::int64_t done = 0;
@@ -155,24 +155,30 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::
     const T* in = x.data_ptr<T>();
     T* o = out.data_ptr<T>();
     std::int64_t* idx = indices.defined() ? indices.data_ptr<std::int64_t>() : nullptr;
-    // No padding, no dilation and no ceil-mode overhang (the usual case): every window lies
-    // inside the input, so nothing needs clipping.
-    const bool interior = g.pH == 0 && g.pW == 0 && g.dH == 1 && g.dW == 1 && (g.Ho - 1) * g.sH + g.kH <= g.H &&
-                          (g.Wo - 1) * g.sW + g.kW <= g.W && g.H * g.W <= std::numeric_limits<std::int32_t>::max();
     std::vector<std::int64_t> tap_offsets;  // plane offset of each tap from its window's corner
     for (std::int64_t kh = 0; kh < g.kH; ++kh)
-      for (std::int64_t kw = 0; kw < g.kW; ++kw) tap_offsets.push_back(kh * g.W + kw);
+      for (std::int64_t kw = 0; kw < g.kW; ++kw) tap_offsets.push_back(kh * g.dH * g.W + kw * g.dW);
+    // The outputs whose windows lie wholly inside the input (all of them without padding or a
+    // ceil-mode overhang): rows [r0, r1), columns [c0, c1). They need no clipping; the rest do.
+    const auto inside = [](std::int64_t s, std::int64_t p, std::int64_t span, std::int64_t n, std::int64_t n_out) {
+      const std::int64_t lo = (p + s - 1) / s, last = n - span + p;  // o * s - p >= 0, o * s - p + span <= n
+      const std::int64_t hi = last < 0 ? 0 : std::min(n_out, last / s + 1);
+      return std::pair<std::int64_t, std::int64_t>{std::min(lo, n_out), std::max(hi, std::min(lo, n_out))};
+    };
+    const bool small_plane = g.H * g.W <= std::numeric_limits<std::int32_t>::max();  // offsets in int32 lanes
+    const auto [r0, r1] = inside(g.sH, g.pH, (g.kH - 1) * g.dH + 1, g.H, g.Ho);
+    const auto [c0, c1] = small_plane ? inside(g.sW, g.pW, (g.kW - 1) * g.dW + 1, g.W, g.Wo) : std::pair<std::int64_t, std::int64_t>{0, 0};
     for_each_output_row(planes, g.Ho, g.Wo * g.kH * g.kW, [&](std::int64_t p, std::int64_t oh) {
       const T* plane = in + p * g.H * g.W;
       const std::int64_t row = (p * g.Ho + oh) * g.Wo;
-      if (interior) {
-        for (std::int64_t ow = 0; ow < g.Wo; ow += kPoolChunk)
-          max_interior(plane, g, tap_offsets.data(), oh, ow, std::min(kPoolChunk, g.Wo - ow), o + row + ow,
-                       idx ? idx + row + ow : nullptr);
-        return;
-      }
+      const bool row_inside = oh >= r0 && oh < r1 && c1 > c0;
+      const std::int64_t lo = row_inside ? c0 : g.Wo, hi = row_inside ? c1 : g.Wo;
+      for (std::int64_t ow = lo; ow < hi; ow += kPoolChunk)
+        max_interior(plane, g, tap_offsets.data(), oh, ow, std::min(kPoolChunk, hi - ow), o + row + ow,
+                     idx ? idx + row + ow : nullptr);
+      if (lo == 0 && hi == g.Wo) return;
       const Window hw = dilated_window(oh * g.sH - g.pH, g.kH, g.dH, g.H);
-      for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
+      const auto clipped = [&](std::int64_t ow) {
         const Window ww = dilated_window(ow * g.sW - g.pW, g.kW, g.dW, g.W);
         T best = -std::numeric_limits<T>::infinity();
         std::int64_t best_i = hw.begin * g.W + ww.begin;
@@ -180,7 +186,9 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::
           for (std::int64_t w = ww.begin; w < ww.end; w += g.dW) take_max(plane[h * g.W + w], h * g.W + w, best, best_i);
         o[row + ow] = best;
         if (idx) idx[row + ow] = best_i;
-      }
+      };
+      for (std::int64_t ow = 0; ow < lo; ++ow) clipped(ow);
+      for (std::int64_t ow = hi; ow < g.Wo; ++ow) clipped(ow);
     });
   });
 }
