@@ -20,6 +20,10 @@ struct RowKernels {
   void (*moments)(const T* x, std::int64_t n, double* mean, double* var);
   // y[i] = (x[i] - mean) * rstd * w[i] + b[i]; w and b may be null (1 and 0).
   void (*affine)(const T* x, T mean, T rstd, const T* w, const T* b, T* y, std::int64_t n);
+  // layer_norm's input gradient for one row: with gy = g * w (w may be null: 1) and
+  // xhat = (x - mean) * rstd, out[i] = rstd * (gy[i] - mean(gy) - xhat[i] * mean(gy * xhat)),
+  // the two means accumulated in double lanes.
+  void (*norm_grad)(const T* g, const T* x, const T* w, double mean, double rstd, T* out, std::int64_t n);
 };
 
 }  // namespace tapeflow::cpu

@@ -137,10 +137,58 @@ void row_affine(const T* x, T mean, T rstd, const T* w, const T* b, T* y, std::i
   else affine_loop<Arch, T, false, false>(x, mean, rstd, w, b, y, n);
 }
 
+template <class Arch, class T, bool HasW>
+void norm_grad_loop(const T* g, const T* x, const T* w, double mean, double rstd, T* out, std::int64_t n) {
+  using D = xsimd::batch<double, Arch>;
+  constexpr std::int64_t W = static_cast<std::int64_t>(D::size);
+  const D vm(mean), vr(rstd);
+  D s0(0.0), s1(0.0), p0(0.0), p1(0.0);  // sums of gy and gy * xhat, two lanes each
+  std::int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    D gy0 = load_as_double<Arch>(g + i), gy1 = load_as_double<Arch>(g + i + W);
+    if constexpr (HasW) {
+      gy0 = gy0 * load_as_double<Arch>(w + i);
+      gy1 = gy1 * load_as_double<Arch>(w + i + W);
+    }
+    s0 = s0 + gy0;
+    s1 = s1 + gy1;
+    p0 = xsimd::fma(gy0, (load_as_double<Arch>(x + i) - vm) * vr, p0);
+    p1 = xsimd::fma(gy1, (load_as_double<Arch>(x + i + W) - vm) * vr, p1);
+  }
+  double sg = xsimd::hadd(s0 + s1), sgx = xsimd::hadd(p0 + p1);
+  for (; i < n; ++i) {
+    const double gy = static_cast<double>(g[i]) * (HasW ? static_cast<double>(w[i]) : 1.0);
+    sg += gy;
+    sgx += gy * (static_cast<double>(x[i]) - mean) * rstd;
+  }
+  using B = xsimd::batch<T, Arch>;
+  constexpr std::int64_t V = static_cast<std::int64_t>(B::size);
+  const T a = static_cast<T>(sg / static_cast<double>(n)), c = static_cast<T>(sgx / static_cast<double>(n));
+  const T tm = static_cast<T>(mean), tr = static_cast<T>(rstd);
+  const B va(a), vc(c), vtm(tm), vtr(tr);
+  for (i = 0; i + V <= n; i += V) {
+    B gy = B::load_unaligned(g + i);
+    if constexpr (HasW) gy = gy * B::load_unaligned(w + i);
+    const B xhat = (B::load_unaligned(x + i) - vtm) * vtr;
+    (vtr * (gy - va - xhat * vc)).store_unaligned(out + i);
+  }
+  for (; i < n; ++i) {
+    const T gy = HasW ? g[i] * w[i] : g[i];
+    out[i] = tr * (gy - a - (x[i] - tm) * tr * c);
+  }
+}
+
+template <class Arch, class T>
+void row_norm_grad(const T* g, const T* x, const T* w, double mean, double rstd, T* out, std::int64_t n) {
+  if (w) norm_grad_loop<Arch, T, true>(g, x, w, mean, rstd, out, n);
+  else norm_grad_loop<Arch, T, false>(g, x, w, mean, rstd, out, n);
+}
+
 template <class Arch, class T>
 constexpr RowKernels<T> make_row_kernels() {
   return RowKernels<T>{&row_max<Arch, T>,     &row_exp_sum<Arch, T>, &row_sub2<Arch, T>,
-                       &row_scale<Arch, T>,   &row_moments<Arch, T>, &row_affine<Arch, T>};
+                       &row_scale<Arch, T>,   &row_moments<Arch, T>, &row_affine<Arch, T>,
+                       &row_norm_grad<Arch, T>};
 }
 
 }  // namespace

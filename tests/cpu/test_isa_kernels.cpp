@@ -188,6 +188,22 @@ TEMPLATE_TEST_CASE("isa kernels: softmax, loss and layer_norm rows match float64
           CHECK(y[i] == Approx(ref).epsilon(tol * 4).margin(tol * 16));
         }
       }
+      // layer_norm's input gradient, with and without a weight: b stands in for the output gradient.
+      for (const T* wp : {static_cast<const T*>(w.data()), static_cast<const T*>(nullptr)}) {
+        const double nm = 0.3, nr = 0.8;
+        k.norm_grad(b.data(), x.data(), wp, nm, nr, y.data(), n);
+        double sg = 0, sgx = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          const double gy = static_cast<double>(b[i]) * (wp ? static_cast<double>(w[i]) : 1.0);
+          sg += gy;
+          sgx += gy * (static_cast<double>(x[i]) - nm) * nr;
+        }
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          const double gy = static_cast<double>(b[i]) * (wp ? static_cast<double>(w[i]) : 1.0);
+          const double ref = nr * (gy - sg / static_cast<double>(n) - (static_cast<double>(x[i]) - nm) * nr * sgx / static_cast<double>(n));
+          CHECK(y[i] == Approx(ref).epsilon(tol * 16).margin(tol * 64));
+        }
+      }
     }
   }
 }
