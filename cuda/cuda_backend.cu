@@ -59,7 +59,7 @@ class CudaBackend final : public Backend {
 
   // ---- matmul (cuda/gemm.cu) ----
   void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-            const GemmOperand& b, Scalar beta, const GemmOperand& c, GemmBatch batch) const override {
+            const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) const override {
     cuda_backend::gemm(dtype, m, n, k, alpha, a, b, beta, c, batch);
   }
 

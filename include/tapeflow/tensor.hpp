@@ -71,8 +71,10 @@ class Tensor {
   const Shape& shape() const { return checked().sizes; }
   const Shape& sizes() const { return checked().sizes; }
   const Shape& strides() const { return checked().strides; }
-  std::int64_t size(std::int64_t dim) const;    // negative dims count from the end
-  std::int64_t stride(std::int64_t dim) const;
+  // Negative dims count from the end; out of range (any dim of a 0-d tensor) throws IndexError.
+  // Inline: shape queries run several times in every op.
+  std::int64_t size(std::int64_t dim) const { return checked().sizes[wrapped_dim("size", dim)]; }
+  std::int64_t stride(std::int64_t dim) const { return checked().strides[wrapped_dim("stride", dim)]; }
   std::int64_t dim() const { return static_cast<std::int64_t>(checked().sizes.size()); }
   std::int64_t ndimension() const { return dim(); }
   std::int64_t numel() const { return checked().numel; }
@@ -269,6 +271,13 @@ class Tensor {
     if (!impl_) throw ValueError("[Tensor] operation on an undefined tensor");
     return *impl_;
   }
+  std::size_t wrapped_dim(const char* op, std::int64_t d) const {
+    const auto n = static_cast<std::int64_t>(checked().sizes.size());
+    const std::int64_t i = d < 0 ? d + n : d;
+    if (i >= 0 && i < n) [[likely]] return static_cast<std::size_t>(i);
+    bad_dim(op, d);
+  }
+  [[noreturn]] void bad_dim(const char* op, std::int64_t d) const;
   std::shared_ptr<TensorImpl> impl_;
 };
 

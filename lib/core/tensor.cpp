@@ -46,9 +46,10 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 
 }  // namespace detail
 
-std::int64_t Tensor::size(std::int64_t d) const { return shape()[static_cast<std::size_t>(wrap_dim("size", d, dim()))]; }
-std::int64_t Tensor::stride(std::int64_t d) const {
-  return strides()[static_cast<std::size_t>(wrap_dim("stride", d, dim()))];
+void Tensor::bad_dim(const char* op, std::int64_t d) const {
+  if (dim() == 0) fail<IndexError>(op, "dim ", d, " out of range: the tensor has no dimensions (0-d)");
+  wrap_dim(op, d, dim());  // throws, naming the valid range
+  fail<IndexError>(op, "dim ", d, " out of range for a ", dim(), "-d tensor");
 }
 
 bool Tensor::is_contiguous() const {

@@ -22,7 +22,7 @@ using kernels::blas_layout;
 // must satisfy blas_layout(...).ok, and C must do so without transposing or with it.
 // beta == 0 ignores C's previous contents (NaN included), as BLAS does.
 void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-          const GemmOperand& b, Scalar beta, const GemmOperand& c, GemmBatch batch);
+          const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch);
 
 // Sets OpenBLAS's thread count when it differs (one thread whenever our pool is in charge).
 void set_blas_threads(int n);

@@ -51,7 +51,7 @@ class Backend {
   // ---- matmul (lib/cpu/gemm.hpp): C = alpha A @ B + beta C over a batch of strided matrices;
   // every operand satisfies blas_layout(...).ok (kernels/params.hpp) ----
   virtual void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-                    const GemmOperand& b, Scalar beta, const GemmOperand& c, GemmBatch batch) const = 0;
+                    const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) const = 0;
 
   // ---- index (lib/cpu/index.hpp) ----
   virtual void check_index_range(const char* op, const Tensor& index, std::int64_t dim, std::int64_t size) const = 0;

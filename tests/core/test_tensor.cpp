@@ -16,6 +16,15 @@ TEST_CASE("metadata of a fresh tensor") {
   REQUIRE(x.size(-1) == 4);
   REQUIRE(x.is_contiguous());
   REQUIRE_THROWS_AS(x.size(3), IndexError);
+  REQUIRE_THROWS_AS(x.size(-4), IndexError);
+  REQUIRE(x.size(-3) == 2);
+  REQUIRE(x.stride(-3) == 12);
+  REQUIRE_THROWS_AS(x.stride(3), IndexError);
+  // A 0-d tensor has no dims to ask about (as in PyTorch).
+  const Tensor s = tensor(3.0f);
+  REQUIRE_THROWS_AS(s.size(0), IndexError);
+  REQUIRE_THROWS_AS(s.size(-1), IndexError);
+  REQUIRE_THROWS_AS(s.stride(0), IndexError);
   Tensor u;
   REQUIRE_FALSE(u.defined());
   REQUIRE_THROWS_AS(u.shape(), ValueError);
