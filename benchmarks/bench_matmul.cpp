@@ -27,6 +27,8 @@ std::vector<Case> cases() {
   }
   c.push_back({"mm_1024_bt", "mm 1024, b a transposed view (no copy)",
                2.0 * 1024 * 1024 * 1024});
+  // Into an existing output, as the direct cblas_sgemm call writes: no allocation.
+  c.push_back({"mm_64_out", "mm_out 64 (into an existing tensor)", 2.0 * 64 * 64 * 64});
   return c;
 }
 
@@ -36,6 +38,10 @@ PeerRun run_tapeflow(const Args& args) {
     const tf::Tensor a = tf::rand({n, n}) * 2 - 1, b = tf::rand({n, n}) * 2 - 1;
     r.time(id(n), [&] { tf::bench::do_not_optimize(tf::mm(a, b)); });
     if (n == 1024) r.time("mm_1024_bt", [&] { tf::bench::do_not_optimize(tf::mm(a, b.t())); });
+    if (n == 64) {
+      tf::Tensor out = tf::empty({n, n});
+      r.time("mm_64_out", [&] { tf::mm_out(out, a, b); });
+    }
   }
   return r.take();
 }
@@ -50,6 +56,11 @@ PeerRun run_openblas(const Args& args, int threads) {
       openblas_set_num_threads(threads);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a.data(), m, b.data(), m, 0.0f, c.data(), m);
     });
+    if (n == 64)
+      r.time("mm_64_out", [&] {
+        openblas_set_num_threads(threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a.data(), m, b.data(), m, 0.0f, c.data(), m);
+      });
     if (n == 1024)
       r.time("mm_1024_bt", [&] {
         openblas_set_num_threads(threads);
@@ -68,6 +79,10 @@ PeerRun run_libtorch(const Args& args) {
     const torch::Tensor a = torch::rand({n, n}) * 2 - 1, b = torch::rand({n, n}) * 2 - 1;
     r.time(id(n), [&] { tf::bench::do_not_optimize(torch::mm(a, b)); });
     if (n == 1024) r.time("mm_1024_bt", [&] { tf::bench::do_not_optimize(torch::mm(a, b.t())); });
+    if (n == 64) {
+      torch::Tensor out = torch::empty({n, n});
+      r.time("mm_64_out", [&] { torch::mm_out(out, a, b); });
+    }
   }
   return finish_libtorch(r);
 }
