@@ -20,7 +20,7 @@ SUITES = {
                  "adam_step_100", "sgd_step_100"],
     "elementwise": ["add", "add_inplace", "mul", "mul_inplace", "relu", "relu_inplace",
                     "exp", "exp_out", "sum"],
-    "matmul": ["mm_64", "mm_128", "mm_256", "mm_512", "mm_1024", "mm_2048"],
+    "matmul": ["mm_64", "mm_128", "mm_256", "mm_512", "mm_1024", "mm_2048", "mm_1024_bt", "mm_64_out"],
     "layers": ["conv2d", "softmax", "cross_entropy", "cross_entropy_fwd_bwd", "layer_norm"],
     "training": ["mlp_adam_32", "mlp_adam_256", "cnn_sgd_64"],
     # On the GPU (bench_cuda; PyTorch only): elementwise on 64M floats with the copy that is the

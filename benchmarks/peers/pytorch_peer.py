@@ -115,6 +115,16 @@ def matmul(n):
     return build
 
 
+def matmul_transposed_view(n):
+    a, b = large_uniform(n, n), large_uniform(n, n)
+    return lambda: a @ b.t()
+
+
+def matmul_out(n):
+    a, b, c = large_uniform(n, n), large_uniform(n, n), large_uniform(n, n)
+    return lambda: torch.mm(a, b, out=c)
+
+
 # ---- layers -----------------------------------------------------------------------------------
 
 def conv2d():
@@ -200,6 +210,8 @@ def builders():
     }
     table.update({kind: elementwise(kind) for kind in SUITES["cuda_elementwise"]})
     table.update({f"mm_{n}": matmul(n) for n in (64, 128, 256, 512, 1024, 2048, 4096, 8192)})
+    table["mm_1024_bt"] = lambda: matmul_transposed_view(1024)
+    table["mm_64_out"] = lambda: matmul_out(64)
     for case in SUITES["training"]:
         table[case + GRAPH_SUFFIX] = unsupported("graph-mode variants are TensorFlow-only")
     return table

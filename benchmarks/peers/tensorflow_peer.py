@@ -118,6 +118,11 @@ def matmul(n):
     return build
 
 
+def matmul_transposed(n):
+    a, b = uniform(n, n), uniform(n, n)
+    return lambda: tf.matmul(a, b, transpose_b=True)
+
+
 # ---- layers -----------------------------------------------------------------------------------
 
 def conv2d():
@@ -215,6 +220,8 @@ def builders():
     table.update({kind: elementwise(kind) for kind in ("add", "add_inplace", "mul", "relu",
                                                        "exp", "sum")})
     table.update({f"mm_{n}": matmul(n) for n in (64, 128, 256, 512, 1024, 2048)})
+    table["mm_1024_bt"] = lambda: matmul_transposed(1024)
+    table["mm_64_out"] = unsupported("TensorFlow ops cannot write into an existing tensor")
     training = {"mlp_adam_32": (mlp, (32, 784), adam), "mlp_adam_256": (mlp, (256, 784), adam),
                 "cnn_sgd_64": (cnn, (64, 28, 28, 1), sgd)}
     for case, (model, shape, optimizer) in training.items():
