@@ -27,6 +27,13 @@ inline Tensor as_dtype(const Tensor& t, DType dt) {
   NoGradGuard no_grad;
   return t.to(dt);
 }
+// The same without copying a tensor that already has dtype dt (no reference-count traffic on
+// every tiny op); a converted copy lives in `converted`.
+inline const Tensor& as_dtype(const Tensor& t, DType dt, Tensor& converted) {
+  if (t.dtype() == dt) return t;
+  converted = as_dtype(t, dt);
+  return converted;
+}
 
 // Floating functions (exp, sqrt, div...) of integer or bool inputs give float32.
 constexpr DType float_result(DType dt) { return is_floating_point(dt) ? dt : kFloat32; }
@@ -136,14 +143,16 @@ inline Tensor value_before_inplace(const Tensor& t) { return mul(t, Scalar(1)); 
 // dst = f(x), computed in dtype ct (dst's dtype).
 template <Types K, class Make>
 void run_unary(const char* op, const Tensor& dst, const Tensor& x, DType ct, Make&& make) {
-  const Tensor xc = as_dtype(x, ct);
+  Tensor converted;
+  const Tensor& xc = as_dtype(x, ct, converted);
   dispatch_types<K>(ct, op, [&]<typename T>() { kernels::map<T, T>(make.template operator()<T>(), dst, xc); });
 }
 
 // dst = f(a, b), computed in dtype ct (dst's dtype).
 template <Types K, class Make>
 void run_binary(const char* op, const Tensor& dst, const Tensor& a, const Tensor& b, DType ct, Make&& make) {
-  const Tensor ac = as_dtype(a, ct), bc = as_dtype(b, ct);
+  Tensor a_converted, b_converted;
+  const Tensor &ac = as_dtype(a, ct, a_converted), &bc = as_dtype(b, ct, b_converted);
   dispatch_types<K>(ct, op, [&]<typename T>() { kernels::map<T, T, T>(make.template operator()<T>(), dst, ac, bc); });
 }
 
@@ -161,7 +170,8 @@ template <class Make>
 Tensor predicate2(const char* op, const Tensor& a, const Tensor& b, DType ct, Make&& make) {
   const Shape shape = check_binary(op, a, b);
   Tensor out = detail::make_tensor(shape, kBool, a.device());
-  const Tensor ac = as_dtype(a, ct), bc = as_dtype(b, ct);
+  Tensor a_converted, b_converted;
+  const Tensor &ac = as_dtype(a, ct, a_converted), &bc = as_dtype(b, ct, b_converted);
   dispatch(ct, [&]<typename T>() { kernels::map<bool, T, T>(make.template operator()<T>(), out, ac, bc); });
   return out;
 }
@@ -171,7 +181,8 @@ template <class Make>
 Tensor predicate1(const char* op, const Tensor& x, DType ct, Make&& make) {
   check_unary(op, x);
   Tensor out = detail::make_tensor(x.shape(), kBool, x.device());
-  const Tensor xc = as_dtype(x, ct);
+  Tensor converted;
+  const Tensor& xc = as_dtype(x, ct, converted);
   dispatch(ct, [&]<typename T>() { kernels::map<bool, T>(make.template operator()<T>(), out, xc); });
   return out;
 }
