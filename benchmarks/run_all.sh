@@ -9,6 +9,11 @@ build="${1:-build}"
 # Every library in the run sees it: LibTorch and PyTorch call the same OpenBLAS.
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q AuthenticAMD /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo; then
   export OPENBLAS_CORETYPE=SkylakeX
+elif [ -n "${OPENBLAS_CORETYPE:-}" ] && ! [[ "$OPENBLAS_CORETYPE" =~ ^(SkylakeX|Cooperlake|SapphireRapids)$ ]] &&
+     grep -qw avx512f /proc/cpuinfo; then
+  # Kept as set (some machines set it on purpose), but say so: it decides every BLAS-bound row.
+  echo "note: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE is set in the environment on an AVX-512 CPU;" \
+       "OpenBLAS runs that core's kernels (unset it, or set SkylakeX, for its AVX-512 ones)"
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  tapeflow $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
