@@ -47,11 +47,15 @@ using ContigFn = void (*)(const void* f, void* out, const void* const* in, std::
 
 // The sum of n contiguous values, accumulated in double lanes (the reduction's own precision).
 using SumFn = double (*)(const void* p, std::int64_t n);
+// acc[j] += rows[r][j] for r < rows, j < len, rows `stride` elements apart, in row order (the
+// outer reduction, e.g. a sum over the batch dim; bit-identical to the scalar loop).
+using SumRowsFn = void (*)(const void* p, std::int64_t stride, std::int64_t rows, std::int64_t len, double* acc);
 
 template <class T>
 struct VecTableFor {
   ContigFn fns[VecOps<T>::size];
   SumFn sum;
+  SumRowsFn sum_rows;
   RowKernels<T> rows;
 };
 struct UpdateTable;  // optimizer loops of the same instruction set (optim_update_isa.hpp)

@@ -49,7 +49,7 @@ constexpr void fill_updates(UpdateFn* out, TypeList<E...>) {
 
 template <class T, class... F>
 constexpr VecTableFor<T> make_table(TypeList<F...>) {
-  return VecTableFor<T>{{entry_for<Arch, T, F>()...}, &contig_sum<Arch, T>, make_row_kernels<Arch, T>()};
+  return VecTableFor<T>{{entry_for<Arch, T, F>()...}, &contig_sum<Arch, T>, &sum_rows<Arch, T>, make_row_kernels<Arch, T>()};
 }
 
 const UpdateTable& update_table() {

@@ -45,6 +45,18 @@ struct SumOp {
     if (const VecTable* t = g_vec_table) return t->f32.sum(p, n);
     return reduce_detail::pairwise_reduce(*this, p, n);
   }
+  // Outer reductions: n rows of len values, `stride` bytes apart, added into acc in row order.
+  // False when no vector table applies (the caller's scalar loop then runs, same order).
+  bool rows(acc_t* acc, const char* p, std::int64_t stride, std::int64_t n, std::int64_t len) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      const VecTable* t = g_vec_table;
+      if (t == nullptr || stride % static_cast<std::int64_t>(sizeof(T)) != 0) return false;
+      t->get<T>().sum_rows(p, stride / static_cast<std::int64_t>(sizeof(T)), n, len, acc);
+      return true;
+    } else {
+      return false;
+    }
+  }
 };
 
 template <typename T>

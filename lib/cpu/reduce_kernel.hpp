@@ -250,6 +250,11 @@ void run_reduce(const Op& op, const Tensor& x, const std::vector<bool>& reduced,
       detail::for_each_row(ops, pos, std::min(g.K, pos + chunk),
                            [&](const std::array<char*, 1>& p, const std::array<std::int64_t, 1>& s, std::int64_t n) {
                              std::int64_t r = 0;
+                             if constexpr (requires { op.rows(acc.data(), p[0], s[0], n, len); })
+                               if (op.rows(acc.data(), p[0], s[0], n, len)) {
+                                 pos += n;
+                                 return;
+                               }
                              if constexpr (!Op::kIndexed)
                                for (; r + 4 <= n; r += 4, pos += 4)
                                  accumulate_rows4(op, acc.data(), p[0] + r * s[0], s[0], len);

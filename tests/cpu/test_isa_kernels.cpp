@@ -270,3 +270,27 @@ TEMPLATE_TEST_CASE("isa kernels: optimizer loops match the rules in double", "",
     }
   }
 }
+
+TEMPLATE_TEST_CASE("isa kernels: sum_rows adds rows in order, equal to the scalar loop bit for bit", "", float,
+                   double) {
+  using T = TestType;
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal(0.0, 1e3);
+  for (const auto& [name, t] : tables())
+    for (std::int64_t rows : {1, 3, 4, 5, 9}) {
+      for (std::int64_t len : {1, 7, 8, 17, 64, 100}) {
+        INFO("isa " << name << ", rows = " << rows << ", len = " << len);
+        const std::int64_t stride = len + 3;  // rows apart, with a gap that must not be read
+        std::vector<T> x(static_cast<std::size_t>(rows * stride));
+        for (auto& v : x) v = static_cast<T>(normal(rng));
+        std::vector<double> start(static_cast<std::size_t>(len));
+        for (auto& v : start) v = normal(rng);
+        std::vector<double> want = start, got = start;
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t j = 0; j < len; ++j)
+            want[static_cast<std::size_t>(j)] += static_cast<double>(x[static_cast<std::size_t>(r * stride + j)]);
+        t->template get<T>().sum_rows(x.data(), stride, rows, len, got.data());
+        for (std::size_t j = 0; j < want.size(); ++j) REQUIRE(got[j] == want[j]);
+      }
+    }
+}
