@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/strided_loop.hpp"
+#include "cpu/transpose_copy.hpp"
 
 namespace tapeflow::cpu {
 
@@ -18,6 +19,7 @@ void copy(const Tensor& dst, const Tensor& src) {
     std::memcpy(dst.data_ptr(), src.data_ptr(), dst.nbytes());
     return;
   }
+  if (transpose_copy(dst, src)) return;
   auto ops = detail::make_operands<2>(dst.shape(), {&dst, &src});
   dispatch(dt, [&]<typename D>() {
     dispatch(st, [&]<typename S>() {

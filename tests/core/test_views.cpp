@@ -110,3 +110,45 @@ TEST_CASE("chunk, split, unbind, cat, stack") {
   REQUIRE(mixed.dtype() == kFloat32);
   REQUIRE(mixed.data_ptr<float>()[2] == 0.5f);
 }
+
+// contiguous() of a permuted view against the element each output position names, computed
+// from the view's own strides; shapes cover the tiled transpose path (odd sizes, several planes,
+// a broadcast source, 1-, 4- and 8-byte elements) and layouts it must leave alone.
+namespace {
+template <typename T>
+void check_contiguous_copy(const Tensor& view) {
+  const Tensor c = view.contiguous();
+  REQUIRE(c.is_contiguous());
+  REQUIRE(c.shape() == view.shape());
+  const T* src = view.data_ptr<T>();  // the view's first element
+  const T* out = c.data_ptr<T>();
+  const std::int64_t nd = view.dim();
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(nd), 0);
+  for (std::int64_t i = 0; i < view.numel(); ++i) {
+    std::int64_t off = 0;
+    for (std::int64_t d = 0; d < nd; ++d) off += idx[static_cast<std::size_t>(d)] * view.stride(d);
+    REQUIRE(out[i] == src[off]);
+    for (std::int64_t d = nd; d-- > 0;) {
+      if (++idx[static_cast<std::size_t>(d)] < view.size(d)) break;
+      idx[static_cast<std::size_t>(d)] = 0;
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("contiguous() of transposed and permuted views copies every element to its place") {
+  manual_seed(3);
+  const Tensor x4 = rand({5, 17, 9, 33});
+  check_contiguous_copy<float>(x4.transpose(1, 3));
+  check_contiguous_copy<float>(x4.permute({0, 2, 3, 1}));  // NCHW -> NHWC
+  check_contiguous_copy<float>(x4.permute({3, 2, 1, 0}));
+  check_contiguous_copy<float>(x4.permute({2, 0, 3, 1}));
+  check_contiguous_copy<float>(rand({300, 129}).t());  // one plane, split in row blocks
+  check_contiguous_copy<float>(rand({3, 2}).t());       // too small for tiles
+  check_contiguous_copy<float>(rand({64, 1, 40}).expand({64, 5, 40}).transpose(0, 2));  // broadcast source
+  check_contiguous_copy<double>(rand({33, 70}, TensorOptions(kFloat64)).t());
+  check_contiguous_copy<std::int64_t>(randint(0, 1000, {19, 6, 23}).permute({2, 1, 0}));
+  check_contiguous_copy<std::int32_t>(randint(0, 1000, {19, 45}).to(kInt32).t());
+  check_contiguous_copy<bool>((rand({40, 70}) > 0.5).t());
+  check_contiguous_copy<float>(x4.narrow(3, 1, 30).transpose(1, 3));  // strided rows
+}
