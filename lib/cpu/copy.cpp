@@ -31,6 +31,11 @@ void copy(const Tensor& dst, const Tensor& src) {
           D* dd = reinterpret_cast<D*>(d);
           const S* xx = reinterpret_cast<const S*>(x);
           for (std::int64_t i = 0; i < n; ++i) dd[i] = cast_value<D>(xx[i]);
+        } else if (s[0] == sizeof(D) && s[1] == 0) {
+          // A broadcast source (the expanded gradient of a sum): a vectorisable fill.
+          D* dd = reinterpret_cast<D*>(d);
+          const D v = cast_value<D>(*reinterpret_cast<const S*>(x));
+          for (std::int64_t i = 0; i < n; ++i) dd[i] = v;
         } else {
           for (std::int64_t i = 0; i < n; ++i, d += s[0], x += s[1])
             *reinterpret_cast<D*>(d) = cast_value<D>(*reinterpret_cast<const S*>(x));

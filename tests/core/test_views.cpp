@@ -151,4 +151,8 @@ TEST_CASE("contiguous() of transposed and permuted views copies every element to
   check_contiguous_copy<std::int32_t>(randint(0, 1000, {19, 45}).to(kInt32).t());
   check_contiguous_copy<bool>((rand({40, 70}) > 0.5).t());
   check_contiguous_copy<float>(x4.narrow(3, 1, 30).transpose(1, 3));  // strided rows
+  check_contiguous_copy<float>(tensor(2.5f).expand({37, 5}));            // one value everywhere
+  Tensor d = zeros({6, 9});
+  d.copy_(tensor(std::int64_t{7}).expand({6, 9}));  // a broadcast fill with a dtype conversion
+  for (std::int64_t i = 0; i < d.numel(); ++i) REQUIRE(d.data_ptr<float>()[i] == 7.0f);
 }
