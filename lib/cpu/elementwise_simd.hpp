@@ -21,6 +21,7 @@
 #undef __ieee754_rem_pio2
 
 #include "cpu/simd_exp.hpp"  // before any functor is instantiated on batches
+#include "cpu/simd_normal_cdf.hpp"
 #include "cpu/elementwise_ops.hpp"
 
 namespace tapeflow::cpu {

@@ -62,6 +62,20 @@ TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V exp_of(V x) {
   return exp_impl<V>::apply(x);
 }
 
+// The standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 for Gelu and GeluDerivative, by the same
+// scheme: erf everywhere, unless cpu/simd_normal_cdf.hpp specialises it (AVX-512 float batches).
+template <class V, class = void>
+struct normal_cdf_impl {
+  static TAPEFLOW_HD V apply(V x) {
+    using std::erf;
+    return splat<V>(0.5) * (splat<V>(1) + erf(x * splat<V>(0.70710678118654752440)));
+  }
+};
+template <class V>
+TAPEFLOW_HD TAPEFLOW_ALWAYS_INLINE V normal_cdf(V x) {
+  return normal_cdf_impl<V>::apply(x);
+}
+
 // ---- unary, same type in and out ----
 struct Identity {
   template <class V> TAPEFLOW_HD V operator()(V x) const { return x; }
@@ -126,19 +140,12 @@ struct Silu {
   }
 };
 struct Gelu {  // exact: x * Phi(x)
-  template <class V> TAPEFLOW_HD V operator()(V x) const {
-    using std::erf;
-    return splat<V>(0.5) * x * (splat<V>(1) + erf(x * splat<V>(0.70710678118654752440)));
-  }
+  template <class V> TAPEFLOW_HD V operator()(V x) const { return x * normal_cdf(x); }
 };
 // gelu's derivative Phi(x) + x phi(x) (gelu_backward).
 struct GeluDerivative {
   template <class V> TAPEFLOW_HD V operator()(V x) const {
-    using std::erf;
-    using std::exp;
-    const V half = splat<V>(0.5);
-    return half * (splat<V>(1) + erf(x * splat<V>(0.70710678118654752440))) +
-           x * exp(-half * x * x) * splat<V>(0.39894228040143267794);
+    return normal_cdf(x) + x * exp_of(splat<V>(-0.5) * x * x) * splat<V>(0.39894228040143267794);
   }
 };
 struct GeluTanh {
