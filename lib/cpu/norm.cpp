@@ -154,7 +154,7 @@ void layer_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const 
     const bool params = grad_weight.defined() || grad_bias.defined();
     std::vector<double> gw_total(params ? static_cast<std::size_t>(N) : 0, 0.0), gb_total(gw_total.size(), 0.0);
     std::mutex m;
-    const RowKernels<T>* k = g_vec_table ? &g_vec_table->template get<T>().rows : nullptr;
+    const RowKernels<T>* row_kernels = g_vec_table ? &g_vec_table->template get<T>().rows : nullptr;
     detail::parallel_for(0, M, grain_for(N), [&](std::int64_t rb, std::int64_t re) {
       std::vector<double> gw(gw_total.size(), 0.0), gb(gw_total.size(), 0.0);
       for (std::int64_t r = rb; r < re; ++r) {
@@ -167,29 +167,16 @@ void layer_norm_backward(const Tensor& grad_x, const Tensor& grad_weight, const 
             gb[k] += static_cast<double>(gr[i]);
           }
         if (!gx) continue;
-        if (k) {  // the vectorised row kernel: the loop below runs one chain of dependent adds per sum
-          k->norm_grad(gr, xr, w, mr, rr, gx + r * N, N);
+        if (row_kernels) {  // vectorised per instruction set; the loops below are the portable fallback
+          row_kernels->norm_grad(gr, xr, w, mr, rr, gx + r * N, N);
           continue;
         }
-        // Row sums of gy = g * w and of gy * xhat, in eight independent lanes each.
-        constexpr std::int64_t L = 8;
-        double l1[L] = {}, l2[L] = {};
-        std::int64_t i = 0;
-        for (; i + L <= N; i += L)
-          for (std::int64_t k = 0; k < L; ++k) {
-            const double gy = static_cast<double>(gr[i + k]) * (w ? static_cast<double>(w[i + k]) : 1.0);
-            l1[k] += gy;
-            l2[k] += gy * (static_cast<double>(xr[i + k]) - mr) * rr;
-          }
-        for (; i < N; ++i) {
-          const double gy = static_cast<double>(gr[i]) * (w ? static_cast<double>(w[i]) : 1.0);
-          l1[0] += gy;
-          l2[0] += gy * (static_cast<double>(xr[i]) - mr) * rr;
-        }
+        // Row sums of gy = g * w and of gy * xhat.
         double s1 = 0, s2 = 0;
-        for (std::int64_t k = 0; k < L; ++k) {
-          s1 += l1[k];
-          s2 += l2[k];
+        for (std::int64_t i = 0; i < N; ++i) {
+          const double gy = static_cast<double>(gr[i]) * (w ? static_cast<double>(w[i]) : 1.0);
+          s1 += gy;
+          s2 += gy * (static_cast<double>(xr[i]) - mr) * rr;
         }
         const double a = s1 / static_cast<double>(N), c = s2 / static_cast<double>(N);
         T* out = gx + r * N;

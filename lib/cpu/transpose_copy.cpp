@@ -67,6 +67,8 @@ void run(const detail::StridedOperands<2>& ops, std::size_t b) {
 bool transpose_copy(const Tensor& dst, const Tensor& src) {
   const std::int64_t es = static_cast<std::int64_t>(element_size(dst.dtype()));
   if (src.dtype() != dst.dtype() || !(es == 1 || es == 4 || es == 8)) return false;
+  // Most copies that reach here read src's rows in order: skip building operands for them.
+  if (src.dim() < 2 || (src.size(-1) > 1 && src.stride(-1) == 1)) return false;
   auto ops = detail::make_operands<2>(dst.shape(), {&dst, &src});
   detail::coalesce(ops);
   const std::size_t nd = ops.shape.size();
