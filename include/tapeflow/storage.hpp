@@ -42,8 +42,10 @@ class Storage {
 
 namespace cpu_allocator {
 // Freed CPU blocks above 1 KiB are cached (up to 2 GiB idle) and reused for the same size, so
-// fresh outputs pay neither mmap + page faults nor malloc's bookkeeping on every op. These
-// report and release that cache.
+// fresh outputs pay neither mmap + page faults nor malloc's bookkeeping on every op; each thread
+// also keeps its last few freed blocks up to 256 KiB for itself. cached_bytes() reports the
+// shared cache plus the calling thread's blocks; empty_cache() releases both (another thread's
+// few recent blocks stay with it until it reuses them or exits).
 std::size_t cached_bytes();
 void empty_cache();
 }  // namespace cpu_allocator

@@ -1,9 +1,10 @@
 #pragma once
-// The CPU allocator behind Storage (see storage.cpp): 64-byte aligned blocks, small ones from
-// per-thread free lists, larger ones cached by size.
+// The CPU allocator behind Storage: 64-byte aligned blocks, small ones (<= 1 KiB) from per-thread
+// free lists (small_alloc.hpp), larger ones cached by size when freed and handed out again.
+// The public face (cached_bytes, empty_cache) is in tapeflow/storage.hpp.
 #include <cstddef>
 
 namespace tapeflow::cpu_allocator {
 void* allocate(std::size_t nbytes);
-void deallocate(void* p, std::size_t nbytes);
+void deallocate(void* p, std::size_t nbytes) noexcept;
 }  // namespace tapeflow::cpu_allocator

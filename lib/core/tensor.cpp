@@ -1,4 +1,5 @@
 // Tensor metadata, conversion and copies.
+#include <algorithm>
 #include <sstream>
 
 #include "autograd/tape.hpp"
@@ -16,8 +17,15 @@ Tensor make_tensor(IntArrayRef shape, DType dtype, Device device) {
     if (s < 0) fail<ShapeError>("empty", "negative size in shape ", shape);
   auto impl = detail::make_small_shared<TensorImpl>();
   impl->sizes = Shape(shape);
-  impl->strides = contiguous_strides(shape);
-  impl->numel = shape_numel(shape);
+  // Strides and numel in one pass, in place (every op output comes through here).
+  impl->strides.resize(shape.size());
+  std::int64_t numel = 1, stride = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    impl->strides[i] = stride;
+    stride *= std::max<std::int64_t>(shape[i], 1);
+    numel *= shape[i];
+  }
+  impl->numel = numel;
   impl->dtype = dtype;
   impl->storage = Storage::allocate(static_cast<std::size_t>(impl->numel) * element_size(dtype), device);
   return Tensor(std::move(impl));

@@ -30,18 +30,4 @@ void GemmBatch::coalesce() {
   strides = std::move(st);
 }
 
-BlasLayout blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int64_t cs) {
-  // Row-major: unit column stride, rows at least `cols` apart (a single row needs no rs).
-  if (cols <= 1 || cs == 1) {
-    const std::int64_t ld = rows <= 1 ? std::max<std::int64_t>(cols, 1) : rs;
-    if (ld >= std::max<std::int64_t>(cols, 1)) return {true, false, ld};
-  }
-  // Column-major: unit row stride, columns at least `rows` apart.
-  if (rows <= 1 || rs == 1) {
-    const std::int64_t ld = cols <= 1 ? std::max<std::int64_t>(rows, 1) : cs;
-    if (ld >= std::max<std::int64_t>(rows, 1)) return {true, true, ld};
-  }
-  return {};
-}
-
 }  // namespace tapeflow::kernels

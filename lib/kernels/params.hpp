@@ -43,7 +43,21 @@ struct BlasLayout {
   bool trans = false;     // true: the matrix is stored column-major (pass CblasTrans)
   std::int64_t ld = 1;    // the leading dimension BLAS needs
 };
-BlasLayout blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int64_t cs);
+// Inline: every matmul asks it several times, and the tiniest ones feel each call.
+inline BlasLayout blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int64_t cs) {
+  // Row-major: unit column stride, rows at least `cols` apart (a single row needs no rs).
+  const std::int64_t min_rows_ld = cols > 1 ? cols : 1, min_cols_ld = rows > 1 ? rows : 1;
+  if (cols <= 1 || cs == 1) {
+    const std::int64_t ld = rows <= 1 ? min_rows_ld : rs;
+    if (ld >= min_rows_ld) return {true, false, ld};
+  }
+  // Column-major: unit row stride, columns at least `rows` apart.
+  if (rows <= 1 || rs == 1) {
+    const std::int64_t ld = cols <= 1 ? min_cols_ld : cs;
+    if (ld >= min_cols_ld) return {true, true, ld};
+  }
+  return {};
+}
 
 // ---- conv2d ----
 // Geometry of one image plane set: C channels of H x W, kernel kH x kW with stride, padding and

@@ -74,14 +74,17 @@ void check_dims(const char* op, const Tensor& a, const Tensor& b, std::int64_t n
   fail<ShapeError>(op, a.shape(), " @ ", b.shape(), ": inner dimensions differ");
 }
 
-// The operand itself when BLAS can read its matrices through their strides, else a contiguous
-// copy (of the un-broadcast tensor, so broadcast batch dims stay free). Integer GEMM packs its
-// operands anyway, so it takes any layout.
-Tensor gemm_ready(const Tensor& t) {
-  if (!is_floating_point(t.dtype()) || t.numel() == 0) return t;
-  const Shape &sz = t.shape(), &st = t.strides();
-  const std::size_t nd = sz.size();
-  if (kernels::blas_layout(sz[nd - 2], sz[nd - 1], st[nd - 2], st[nd - 1]).ok) return t;
+// True when BLAS can read t's matrices through their strides. Integer GEMM packs its operands
+// anyway, so it takes any layout.
+bool gemm_readable(const TensorImpl& t) {
+  if (!is_floating_point(t.dtype) || t.numel == 0) return true;
+  const std::size_t nd = t.sizes.size();
+  return kernels::blas_layout(t.sizes[nd - 2], t.sizes[nd - 1], t.strides[nd - 2], t.strides[nd - 1]).ok;
+}
+
+// A contiguous copy of an operand BLAS cannot read (of the un-broadcast tensor, so broadcast
+// batch dims stay free).
+Tensor gemm_copy(const Tensor& t) {
   detail::g_linalg_operand_copies.fetch_add(1, std::memory_order_relaxed);
   NoGradGuard internal;  // a private copy for BLAS, not a tape entry
   return t.contiguous();
@@ -100,22 +103,30 @@ Shape batch_strides(const Tensor& t, IntArrayRef batch) {
 }
 
 // out[i] = alpha * a[i] @ b[i] + beta * out[i] over out's batch dims (a's and b's broadcast to them).
+// Every tiny matmul runs this: operands BLAS reads as stored are not even copied as handles, and
+// sizes and strides are read from the impls (the callers checked the tensors are defined).
 void run_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, Scalar alpha, Scalar beta) {
-  const Tensor a = gemm_ready(a_in), b = gemm_ready(b_in);
-  const std::size_t bd = static_cast<std::size_t>(out.dim()) - 2;
-  kernels::GemmBatch batch;
-  if (bd > 0) {
-    batch.sizes = Shape(IntArrayRef(out.shape().data(), bd));
-    batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
-  }
-  // The last two sizes/strides of t, read directly (this runs on every tiny matmul).
-  auto operand = [](const Tensor& t) {
-    const std::size_t n = t.shape().size();
-    return kernels::GemmOperand{t.data_ptr(), t.strides()[n - 2], t.strides()[n - 1]};
+  Tensor a_copy, b_copy;
+  const Tensor& a = gemm_readable(*a_in.impl()) ? a_in : (a_copy = gemm_copy(a_in));
+  const Tensor& b = gemm_readable(*b_in.impl()) ? b_in : (b_copy = gemm_copy(b_in));
+  const TensorImpl &ai = *a.impl(), &bi = *b.impl(), &oi = *out.impl();
+  // The last two sizes/strides of t.
+  auto operand = [](const TensorImpl& t) {
+    const std::size_t n = t.sizes.size();
+    return kernels::GemmOperand{t.data(), t.strides[n - 2], t.strides[n - 1]};
   };
-  const Shape& os = out.shape();
-  kernels::on(out).gemm(out.dtype(), os[bd], os[bd + 1], a.shape().back(), alpha, operand(a), operand(b), beta, operand(out),
-            std::move(batch));
+  const std::size_t bd = oi.sizes.size() - 2;
+  const std::int64_t m = oi.sizes[bd], n = oi.sizes[bd + 1], k = ai.sizes.back();
+  const kernels::Backend& backend = kernels::on(out);
+  if (bd == 0) {
+    static const kernels::GemmBatch kSingle;
+    backend.gemm(oi.dtype, m, n, k, alpha, operand(ai), operand(bi), beta, operand(oi), kSingle);
+    return;
+  }
+  kernels::GemmBatch batch;
+  batch.sizes = Shape(IntArrayRef(oi.sizes.data(), bd));
+  batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
+  backend.gemm(oi.dtype, m, n, k, alpha, operand(ai), operand(bi), beta, operand(oi), batch);
 }
 
 // Broadcast of the batch dims of a (..., n, k) and b (..., k, m); a0/b0 name the user's operands.
@@ -293,22 +304,24 @@ Tensor& mm_out(Tensor& out, const Tensor& a, const Tensor& b) {
     fail<Error>("mm_out", "out= arguments don't support automatic differentiation, but one of the arguments "
                 "requires grad; call mm() instead, or run under NoGradGuard");
   detail::check_same_device("mm_out", out, a);
-  if (a.size(1) != b.size(0)) inner_mismatch("mm_out", a, b);
-  if (out.dtype() != a.dtype())
-    fail<DTypeError>("mm_out", "out has dtype ", out.dtype(), ", expected ", a.dtype());
-  const Shape shape{a.size(0), b.size(1)};
-  if (!(out.shape() == shape)) fail<ShapeError>("mm_out", "out has shape ", out.shape(), ", expected ", shape);
+  // Read through the impls: this is the call that matches a bare sgemm, so every check counts.
+  const TensorImpl &ai = *a.impl(), &bi = *b.impl(), &oi = *out.impl();
+  const std::int64_t m = ai.sizes[0], n = bi.sizes[1];
+  if (ai.sizes[1] != bi.sizes[0]) inner_mismatch("mm_out", a, b);
+  if (oi.dtype != ai.dtype) fail<DTypeError>("mm_out", "out has dtype ", oi.dtype, ", expected ", ai.dtype);
+  if (oi.sizes.size() != 2 || oi.sizes[0] != m || oi.sizes[1] != n)
+    fail<ShapeError>("mm_out", "out has shape ", oi.sizes, ", expected ", Shape{m, n});
   // Writing straight into out needs a layout GEMM can write and no overlap with the inputs.
-  const auto* st = out.impl()->storage.get();
-  const bool direct = kernels::blas_layout(shape[0], shape[1], out.stride(0), out.stride(1)).ok &&
-                      st != a.impl()->storage.get() && st != b.impl()->storage.get();
+  const Storage* st = oi.storage.get();
+  const bool direct = kernels::blas_layout(m, n, oi.strides[0], oi.strides[1]).ok && st != ai.storage.get() &&
+                      st != bi.storage.get();
   if (direct) {
     run_gemm(a, b, out, 1, 0);
   } else {
     const Tensor tmp = batched_product("mm_out", a, b, a, b);
     kernels::on(out, tmp).copy(out, tmp);
   }
-  out.impl()->storage->bump_version();
+  oi.storage->bump_version();
   return out;
 }
 

@@ -1,0 +1,99 @@
+// The CPU allocator (lib/core/cpu_allocator.cpp): freed blocks above 1 KiB come back for the same
+// size, first from the freeing thread's own stack, then from the shared cache; cached_bytes and
+// empty_cache account for both; a thread's blocks move to the shared cache when it exits.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "core/cpu_allocator.hpp"
+#include "tapeflow/tapeflow.hpp"
+
+using namespace tapeflow;
+
+namespace {
+constexpr std::size_t kKiB = 1024;
+bool aligned64(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }
+}  // namespace
+
+TEST_CASE("a freed mid-size block is handed out again for the same size, and only for it") {
+  cpu_allocator::empty_cache();
+  REQUIRE(cpu_allocator::cached_bytes() == 0);
+  void* a = cpu_allocator::allocate(16 * kKiB);
+  REQUIRE(aligned64(a));
+  std::memset(a, 0x5a, 16 * kKiB);  // the whole block is usable
+  cpu_allocator::deallocate(a, 16 * kKiB);
+  CHECK(cpu_allocator::cached_bytes() == 16 * kKiB);
+  // Another size does not take it.
+  void* b = cpu_allocator::allocate(20 * kKiB);
+  CHECK(b != a);
+  CHECK(cpu_allocator::cached_bytes() == 16 * kKiB);
+  // Sizes round to 64 bytes: 16 KiB - 10 bytes is the same block size.
+  void* c = cpu_allocator::allocate(16 * kKiB - 10);
+  CHECK(c == a);
+  CHECK(cpu_allocator::cached_bytes() == 0);
+  cpu_allocator::deallocate(b, 20 * kKiB);
+  cpu_allocator::deallocate(c, 16 * kKiB - 10);
+  CHECK(cpu_allocator::cached_bytes() == 36 * kKiB);
+  cpu_allocator::empty_cache();
+  CHECK(cpu_allocator::cached_bytes() == 0);
+}
+
+TEST_CASE("more freed blocks than a thread keeps spill into the shared cache, none lost") {
+  cpu_allocator::empty_cache();
+  // 20 distinct sizes, more than the thread's stack holds; then big blocks that skip it.
+  std::vector<std::pair<void*, std::size_t>> blocks;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < 20; ++i) blocks.emplace_back(cpu_allocator::allocate((2 + i) * kKiB), (2 + i) * kKiB);
+  for (std::size_t i = 0; i < 3; ++i) blocks.emplace_back(cpu_allocator::allocate((512 + i) * kKiB), (512 + i) * kKiB);
+  std::set<void*> distinct;
+  for (auto& [p, n] : blocks) {
+    REQUIRE(aligned64(p));
+    distinct.insert(p);
+    total += n;
+  }
+  REQUIRE(distinct.size() == blocks.size());
+  for (auto& [p, n] : blocks) cpu_allocator::deallocate(p, n);
+  CHECK(cpu_allocator::cached_bytes() == total);
+  // Every block comes back for its own size, whichever level held it.
+  for (auto& [p, n] : blocks) {
+    void* again = cpu_allocator::allocate(n);
+    CHECK(again == p);
+  }
+  CHECK(cpu_allocator::cached_bytes() == 0);
+  for (auto& [p, n] : blocks) cpu_allocator::deallocate(p, n);
+  cpu_allocator::empty_cache();
+  CHECK(cpu_allocator::cached_bytes() == 0);
+}
+
+TEST_CASE("blocks a thread freed reach the shared cache when it exits") {
+  cpu_allocator::empty_cache();
+  void* freed = nullptr;
+  std::thread worker([&] {
+    freed = cpu_allocator::allocate(24 * kKiB);
+    cpu_allocator::deallocate(freed, 24 * kKiB);  // kept on the worker's own stack
+  });
+  worker.join();
+  CHECK(cpu_allocator::cached_bytes() == 24 * kKiB);
+  void* mine = cpu_allocator::allocate(24 * kKiB);
+  CHECK(mine == freed);
+  cpu_allocator::deallocate(mine, 24 * kKiB);
+  cpu_allocator::empty_cache();
+}
+
+TEST_CASE("tensors over reused blocks hold their own values") {
+  cpu_allocator::empty_cache();
+  Tensor keep;
+  for (int i = 0; i < 50; ++i) {
+    // 64 x 64 float32: 16 KiB outputs freed and reused every iteration.
+    const Tensor a = full({64, 64}, static_cast<float>(i)), b = ones({64, 64});
+    const Tensor c = mm(a, b);
+    CHECK(c.index({0, 0}).item<float>() == Approx(64.0 * i));
+    CHECK(c.index({63, 63}).item<float>() == Approx(64.0 * i));
+    if (i == 10) keep = c;
+  }
+  CHECK(keep.sum().item<float>() == Approx(64.0 * 10 * 64 * 64));
+}
