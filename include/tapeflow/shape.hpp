@@ -84,7 +84,12 @@ class Shape {
 
   void resize(std::size_t n, std::int64_t value = 0) {
     reserve(n);
-    for (std::size_t i = size_; i < n; ++i) data()[i] = value;
+    std::int64_t* d = data();
+    if (n <= kInlineDims) {
+      for (std::size_t i = size_; i < kInlineDims; ++i) d[i] = value;  // fixed bound: stores, no memset call
+    } else {
+      for (std::size_t i = size_; i < n; ++i) d[i] = value;
+    }
     size_ = n;
   }
   void push_back(std::int64_t v) {
@@ -117,10 +122,26 @@ class Shape {
     capacity_ = cap;
   }
   void assign(const std::int64_t* b, const std::int64_t* e) {
+    const auto n = static_cast<std::size_t>(e - b);
     size_ = 0;
-    reserve(static_cast<std::size_t>(e - b));
-    std::copy(b, e, data());
-    size_ = static_cast<std::size_t>(e - b);
+    reserve(n);
+    if (n <= kInlineDims) copy_few(b, n, data());
+    else std::copy(b, e, data());
+    size_ = n;
+  }
+  // Copies n <= kInlineDims values by plain moves: shapes are copied on every op, and for a few
+  // dims the memmove call a copy loop compiles to costs more than the copy.
+  static void copy_few(const std::int64_t* s, std::size_t n, std::int64_t* d) {
+    static_assert(kInlineDims == 6, "copy_few spells out kInlineDims cases");
+    switch (n) {
+      case 6: d[5] = s[5]; [[fallthrough]];
+      case 5: d[4] = s[4]; [[fallthrough]];
+      case 4: d[3] = s[3]; [[fallthrough]];
+      case 3: d[2] = s[2]; [[fallthrough]];
+      case 2: d[1] = s[1]; [[fallthrough]];
+      case 1: d[0] = s[0]; [[fallthrough]];
+      default: break;
+    }
   }
   void move_from(Shape& o) {
     if (o.heap_) {

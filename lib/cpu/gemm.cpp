@@ -55,8 +55,12 @@ BlasArgs blas_args(std::int64_t m, std::int64_t n, std::int64_t k, const GemmOpe
   const BlasLayout lc = blas_layout(m, n, c.rs, c.cs);
   if (!la.ok || !lb.ok || !lc.ok || lc.trans)
     fail<ValueError>("gemm", "internal error: operand layout not usable by BLAS");
-  return {la.trans ? CblasTrans : CblasNoTrans, lb.trans ? CblasTrans : CblasNoTrans,
-          to_blas_int(m), to_blas_int(n), to_blas_int(k), to_blas_int(la.ld), to_blas_int(lb.ld), to_blas_int(lc.ld)};
+  // One range check for all six (each its own check, with its message, only when one fails).
+  if (std::max({m, n, k, la.ld, lb.ld, lc.ld}) > INT_MAX)
+    for (std::int64_t v : {m, n, k, la.ld, lb.ld, lc.ld}) to_blas_int(v);
+  return {la.trans ? CblasTrans : CblasNoTrans, lb.trans ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+          static_cast<int>(n), static_cast<int>(k), static_cast<int>(la.ld), static_cast<int>(lb.ld),
+          static_cast<int>(lc.ld)};
 }
 
 template <typename T>

@@ -213,7 +213,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_pair("mm", a, b);
   check_dims("mm", a, b, 2);
-  Tensor out = batched_product("mm", a, b, a, b);
+  // Two matrices need none of batched_product's broadcasting (this is the tiny-matmul path).
+  const TensorImpl &ai = *a.impl(), &bi = *b.impl();
+  if (ai.sizes[1] != bi.sizes[0]) inner_mismatch("mm", a, b);
+  Tensor out = detail::make_tensor({ai.sizes[0], bi.sizes[1]}, ai.dtype, a.device());
+  run_gemm(a, b, out, 1, 0);
   if (records(out, a, b))
     autograd::record("mm", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
       return autograd::Grads{g.needs(0) ? mm_grad_a(g.grad(), a, b) : Tensor(),
