@@ -4,6 +4,8 @@
 // Run: build/benchmarks/bench_matmul [--threads 1,2] [--quick] [--peers ...]
 #include <cblas.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,43 @@ PeerRun run_libtorch(const Args& args) {
 }
 #endif
 
+// 64 x 64 once more, with tapeflow and cblas_sgemm alternating in short rounds on the same
+// operands: a 2 us call is within a few percent of the reference, and machine drift between the
+// table's separate runs can be as large as that. Prints the median time of each and the median
+// of the per-round ratios.
+void interleaved_64(const Args& args, int threads) {
+  tf::set_num_threads(threads);
+  openblas_set_num_threads(threads);
+  const int n = 64, reps = 100, rounds = args.quick ? 101 : 801;
+  const tf::Tensor a = tf::rand({n, n}) * 2 - 1, b = tf::rand({n, n}) * 2 - 1;
+  tf::Tensor out = tf::empty({n, n});
+  const float *pa = a.data_ptr<float>(), *pb = b.data_ptr<float>();
+  float* pc = out.data_ptr<float>();
+  using Clock = std::chrono::steady_clock;
+  auto per_call = [&](auto&& f) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    return std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / reps;
+  };
+  std::vector<double> blas, out_t, mm_t, out_ratio, mm_ratio;
+  for (int r = 0; r < rounds; ++r) {
+    blas.push_back(per_call([&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, pa, n, pb, n, 0.0f, pc, n);
+    }));
+    out_t.push_back(per_call([&] { tf::mm_out(out, a, b); }));
+    mm_t.push_back(per_call([&] { tf::bench::do_not_optimize(tf::mm(a, b)); }));
+    out_ratio.push_back(blas.back() / out_t.back());
+    mm_ratio.push_back(blas.back() / mm_t.back());
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("\n64 x 64 interleaved, %d thread(s), %d rounds of %d calls: cblas_sgemm %.0f ns, "
+              "mm_out %.0f ns (%.3fx), mm %.0f ns (%.3fx); ratio: median per round, > 1 tapeflow faster\n",
+              threads, rounds, reps, median(blas), median(out_t), median(out_ratio), median(mm_t), median(mm_ratio));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,5 +136,6 @@ int main(int argc, char** argv) {
                                          [&] { return run_openblas(args, threads); });
     print_suite("matmul, " + std::to_string(threads) + " thread(s)", Measure::Rate, "GFLOP/s", cases(), columns);
   }
+  for (int threads : args.threads) interleaved_64(args, threads);
   return 0;
 }
