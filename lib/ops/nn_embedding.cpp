@@ -1,6 +1,9 @@
 // embedding: rows of a (num_embeddings, dim) weight picked by integer indices of any shape.
-// Its gradient scatter-adds the gradient rows into zeros of the weight's shape (repeated indices
-// accumulate) with the public scatter_add, whose own gradient is a gather: any order works.
+// Its gradient adds the gradient rows into zeros of the weight's shape (repeated indices
+// accumulate), with the backend's scatter_add reading one index per row (a broadcast view, like
+// the forward's gather): no copy of the table, no index expanded to the gradient's size and no
+// second range check (the forward checked the saved indices; changing them in place is caught).
+// That backward op is itself recorded, its gradient a lookup, so second derivatives work.
 // The row at padding_idx gets no gradient (PyTorch), e.g. the <pad> token of a vocabulary.
 #include "autograd/tape.hpp"
 #include "core/tensor_factory.hpp"
@@ -14,7 +17,7 @@
 namespace tapeflow {
 namespace {
 
-const bool kRegistered = autograd::register_ops({"embedding"});
+const bool kRegistered = autograd::register_ops({"embedding", "embedding_backward"});
 
 // idx: the flat int64 indices (count), g: the output gradient (..., D). Gradient rows that
 // look up padding_idx are zeroed first (a product with a constant mask, so still differentiable).
@@ -22,8 +25,20 @@ Tensor embedding_backward(const Tensor& g, const Tensor& idx, std::int64_t rows,
   const std::int64_t count = idx.numel(), D = g.size(-1);
   Tensor g2 = g.reshape({count, D});
   if (pad) g2 = g2 * ne(idx.reshape({count, 1}), *pad).to(g.dtype());
-  const Tensor index = idx.reshape({count, 1}).expand({count, D}).contiguous();
-  return scatter_add(zeros({rows, D}, TensorOptions(g.dtype()).device(g.device())), 0, index, g2);
+  Tensor out = zeros({rows, D}, TensorOptions(g.dtype()).device(g.device()));
+  if (count > 0 && D > 0) {
+    // Element (i, j) of src adds to out[idx[i], j]: x_view walks a row (the index picks which),
+    // the index is read once per row.
+    const Tensor x_view = detail::make_view(out, {count, D}, {0, 1}, 0);
+    const Tensor index_view = detail::make_view(idx, {count, D}, {1, 0}, idx.storage_offset());
+    kernels::on(out).scatter_add(x_view, index_view, g2, 0, D);
+  }
+  if (autograd::should_record(g2))
+    autograd::record("embedding_backward", {g2}, {out}, [idx, count, D](const autograd::BackwardArgs& a) {
+      // d out / d g2: each gradient row reads the row of out it was added to.
+      return autograd::Grads{embedding(a.grad(), idx).reshape({count, D})};
+    }, /*saved=*/{idx});
+  return out;
 }
 
 // IndexError unless every index lies in [0, rows), checked on the indices' device.

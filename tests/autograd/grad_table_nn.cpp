@@ -256,6 +256,19 @@ const RegisterGradCases rows({
      },
      true},
 
+    // embedding's backward op, as a function of the upstream gradient (its own gradient is a
+    // lookup); repeated indices accumulate, padding rows stay zero.
+    {"embedding_backward", "gradient of the weight, repeats", [] { return Inputs{leaf(randn64({2, 3, 4}))}; },
+     [](const Inputs& in) {
+       return vjp({6, 4}, [](const Tensor& w) { return embedding(w, idx({1, 3, 3, 0, 5, 1}, {2, 3})); }, in[0]);
+     },
+     true},
+    {"embedding_backward", "padding_idx", [] { return Inputs{leaf(randn64({5, 3}))}; },
+     [](const Inputs& in) {
+       return vjp({4, 3}, [](const Tensor& w) { return embedding(w, idx({2, 0, 2, 3, 1}, {5}), 2); }, in[0]);
+     },
+     true},
+
     // ---- layer_norm ----
     {"layer_norm", "last dim, weight and bias",
      [] { return Inputs{leaf(randn64({3, 4, 5})), leaf(randn64({5})), leaf(randn64({5}))}; },
