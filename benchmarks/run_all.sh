@@ -17,6 +17,6 @@ elif [ -n "${OPENBLAS_CORETYPE:-}" ] && ! [[ "$OPENBLAS_CORETYPE" =~ ^(SkylakeX|
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  tapeflow $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
-for b in overhead elementwise matmul layers training; do
+for b in overhead elementwise matmul layers training ops; do
   "$build/benchmarks/bench_$b" --threads 1,2
 done
