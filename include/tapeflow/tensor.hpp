@@ -25,6 +25,10 @@ class Tensor;
 struct AutogradMeta;  // gradient function and hooks; defined by the autograd layer
 
 struct TensorImpl {
+  // User-provided on purpose: make_shared value-initialises, which for an implicit constructor
+  // first zeroes the whole object (a rep stos, ~10% of creating a tensor) and then runs the
+  // member initialisers below anyway.
+  TensorImpl() noexcept {}  // NOLINT(modernize-use-equals-default)
   std::shared_ptr<Storage> storage;
   Shape sizes;
   Shape strides;  // in elements; 0 for broadcast dims
