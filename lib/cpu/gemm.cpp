@@ -63,6 +63,10 @@ BlasArgs blas_args(std::int64_t m, std::int64_t n, std::int64_t k, const GemmOpe
           static_cast<int>(lc.ld)};
 }
 
+// OpenBLAS's threads for products the calling thread runs itself: every core, or one inside a
+// task of our pool (which already owns the cores).
+void set_blas_threads_for_caller() { set_blas_threads(detail::in_parallel_region() ? 1 : get_num_threads()); }
+
 template <typename T>
 void blas_gemm(const BlasArgs& p, T alpha, const T* a, const T* b, T beta, T* c) {
   if constexpr (std::is_same_v<T, float>)
@@ -88,7 +92,7 @@ void float_gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const G
       for (std::int64_t i = lo; i < hi; ++i) one(i);
     });
   } else {
-    set_blas_threads(detail::in_parallel_region() ? 1 : get_num_threads());
+    set_blas_threads_for_caller();
     for (std::int64_t i = 0; i < count; ++i) one(i);
   }
 }
@@ -220,7 +224,7 @@ void float_gemm_single(std::int64_t m, std::int64_t n, std::int64_t k, Scalar al
                        Scalar beta, GemmOperand c) {
   make_c_row_major(m, n, a, b, c);
   const BlasArgs args = blas_args(m, n, k, a, b, c);
-  set_blas_threads(detail::in_parallel_region() ? 1 : get_num_threads());
+  set_blas_threads_for_caller();
   blas_gemm<T>(args, alpha.to<T>(), static_cast<const T*>(a.data), static_cast<const T*>(b.data), beta.to<T>(),
                static_cast<T*>(c.data));
 }
@@ -258,18 +262,18 @@ void gemm_batch(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Sca
 
 void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
           const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) {
-  // A single matrix (most calls) skips the batch: copying its four shapes and walking them cost
-  // ~10% of a 64 x 64 product's time.
-  const bool nonempty = m > 0 && n > 0 && k > 0;
-  if (batch.sizes.empty() && nonempty && dtype == kFloat32) return float_gemm_single<float>(m, n, k, alpha, a, b, beta, c);
-  if (batch.sizes.empty() && nonempty && dtype == kFloat64) return float_gemm_single<double>(m, n, k, alpha, a, b, beta, c);
   if (batch.sizes.empty()) {
+    // A single matrix (most calls) skips the batch: copying its four shapes and walking them cost
+    // ~10% of a 64 x 64 product's time. Empty products and integers take the general path.
+    if (m > 0 && n > 0 && k > 0) {
+      if (dtype == kFloat32) return float_gemm_single<float>(m, n, k, alpha, a, b, beta, c);
+      if (dtype == kFloat64) return float_gemm_single<double>(m, n, k, alpha, a, b, beta, c);
+    }
     GemmBatch none;
-    gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, none);
-  } else {
-    GemmBatch copy = batch;
-    gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, copy);
+    return gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, none);
   }
+  GemmBatch copy = batch;
+  gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, copy);
 }
 
 }  // namespace tapeflow::cpu
