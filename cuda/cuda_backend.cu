@@ -58,8 +58,8 @@ class CudaBackend final : public Backend {
   void cumsum(const Tensor& out, const Tensor& x, std::int64_t d) const override { cuda_backend::cumsum(out, x, d); }
 
   // ---- matmul (cuda/gemm.cu) ----
-  void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-            const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) const override {
+  void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha, const GemmOperand& a,
+            const GemmOperand& b, const Scalar& beta, const GemmOperand& c, const GemmBatch& batch) const override {
     cuda_backend::gemm(dtype, m, n, k, alpha, a, b, beta, c, batch);
   }
 

@@ -15,17 +15,12 @@ class Scalar {
   Scalar() = default;
   template <typename T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
   Scalar(T v) {  // NOLINT: implicit on purpose, like at::Scalar
-    if constexpr (std::is_same_v<T, bool>) {
-      kind_ = Kind::Bool;
-      i_ = v;
-      d_ = v;
-    } else if constexpr (std::is_integral_v<T>) {
-      kind_ = Kind::Int;
-      i_ = static_cast<std::int64_t>(v);
-      d_ = static_cast<double>(v);
-    } else {
+    if constexpr (std::is_floating_point_v<T>) {
       kind_ = Kind::Float;
-      d_ = static_cast<double>(v);  // i_ stays 0: a float has no exact integer value
+      value_.d = static_cast<double>(v);
+    } else {
+      kind_ = std::is_same_v<T, bool> ? Kind::Bool : Kind::Int;
+      value_.i = static_cast<std::int64_t>(v);
     }
   }
 
@@ -33,15 +28,14 @@ class Scalar {
   bool is_floating_point() const { return kind_ == Kind::Float; }
   bool is_integral() const { return kind_ == Kind::Int; }
   bool is_bool() const { return kind_ == Kind::Bool; }
-  double to_double() const { return d_; }
-  std::int64_t to_int() const { return i_; }
+  double to_double() const { return is_floating_point() ? value_.d : static_cast<double>(value_.i); }
+  std::int64_t to_int() const { return is_floating_point() ? 0 : value_.i; }  // a float has no exact integer value
 
   // The value converted to T (integers keep their exact value; floats convert from double).
   template <typename T>
   T to() const {
-    if constexpr (std::is_same_v<T, bool>) return kind_ == Kind::Float ? d_ != 0.0 : i_ != 0;
-    else if constexpr (std::is_integral_v<T>) return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
-    else return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
+    if constexpr (std::is_same_v<T, bool>) return is_floating_point() ? value_.d != 0.0 : value_.i != 0;
+    else return is_floating_point() ? static_cast<T>(value_.d) : static_cast<T>(value_.i);
   }
 
   // The dtype a tensor would have if made from this value alone (PyTorch defaults).
@@ -50,10 +44,15 @@ class Scalar {
   }
 
  private:
-  double d_ = 0.0;
-  std::int64_t i_ = 0;
+  // 16 bytes, trivially copyable: passed in two registers. A larger Scalar went through the
+  // stack, and copying it there (a 16-byte load of two 8-byte stores) stalled every call.
+  union Value {
+    double d;
+    std::int64_t i = 0;
+  } value_;
   Kind kind_ = Kind::Int;
 };
+static_assert(sizeof(Scalar) == 16 && std::is_trivially_copyable_v<Scalar>);
 
 // PyTorch's rule for tensor-with-scalar operands: the tensor's dtype wins unless the scalar is of
 // a higher category (bool < integer < floating), in which case the default dtype of that category.

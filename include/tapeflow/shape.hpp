@@ -109,6 +109,8 @@ class Shape {
     --size_;
   }
   void clear() { size_ = 0; }
+  // Replaces the contents in place (no temporary Shape to build and move in).
+  void assign(IntArrayRef r) { assign(r.begin(), r.end()); }
   bool operator==(const Shape& o) const { return IntArrayRef(*this) == IntArrayRef(o); }
   bool operator==(IntArrayRef o) const { return IntArrayRef(*this) == o; }
 

@@ -13,21 +13,24 @@ namespace tapeflow {
 namespace detail {
 
 Tensor make_tensor(IntArrayRef shape, DType dtype, Device device) {
-  for (std::int64_t s : shape)
-    if (s < 0) fail<ShapeError>("empty", "negative size in shape ", shape);
   auto impl = detail::make_small_shared<TensorImpl>();
-  impl->sizes = Shape(shape);
-  // Strides and numel in one pass, in place (every op output comes through here).
-  impl->strides.resize(shape.size());
+  impl->sizes.assign(shape);
+  // Strides and numel in one pass, written over a copy of the sizes (every op output comes
+  // through here, so no temporaries).
+  impl->strides.assign(shape);
+  std::int64_t* strides = impl->strides.data();
   std::int64_t numel = 1, stride = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
-    impl->strides[i] = stride;
-    stride *= std::max<std::int64_t>(shape[i], 1);
-    numel *= shape[i];
+    const std::int64_t size = shape[i];
+    if (size < 0) fail<ShapeError>("empty", "negative size in shape ", shape);
+    strides[i] = stride;
+    stride *= std::max<std::int64_t>(size, 1);
+    numel *= size;
   }
   impl->numel = numel;
   impl->dtype = dtype;
-  impl->storage = Storage::allocate(static_cast<std::size_t>(impl->numel) * element_size(dtype), device);
+  std::shared_ptr<Storage> storage = Storage::allocate(static_cast<std::size_t>(numel) * element_size(dtype), device);
+  impl->storage.swap(storage);
   return Tensor(std::move(impl));
 }
 

@@ -56,8 +56,8 @@ class CpuBackend final : public Backend {
   void all(const Tensor& out, const Tensor& x, const ReduceMask& reduced) const override { cpu::all(out, x, reduced); }
   void any(const Tensor& out, const Tensor& x, const ReduceMask& reduced) const override { cpu::any(out, x, reduced); }
   void cumsum(const Tensor& out, const Tensor& x, std::int64_t dim) const override { cpu::cumsum(out, x, dim); }
-  void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-            const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) const override {
+  void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha, const GemmOperand& a,
+            const GemmOperand& b, const Scalar& beta, const GemmOperand& c, const GemmBatch& batch) const override {
     cpu::gemm(dtype, m, n, k, alpha, a, b, beta, c, batch);
   }
   void check_index_range(const char* op, const Tensor& index, std::int64_t dim, std::int64_t size) const override {

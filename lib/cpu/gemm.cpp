@@ -49,8 +49,8 @@ struct BlasArgs {
   int m, n, k, lda, ldb, ldc;
 };
 
-BlasArgs blas_args(std::int64_t m, std::int64_t n, std::int64_t k, const GemmOperand& a, const GemmOperand& b,
-                   const GemmOperand& c) {
+inline BlasArgs blas_args(std::int64_t m, std::int64_t n, std::int64_t k, const GemmOperand& a,
+                          const GemmOperand& b, const GemmOperand& c) {
   const BlasLayout la = blas_layout(m, k, a.rs, a.cs), lb = blas_layout(k, n, b.rs, b.cs);
   const BlasLayout lc = blas_layout(m, n, c.rs, c.cs);
   if (!la.ok || !lb.ok || !lc.ok || lc.trans)
@@ -206,7 +206,7 @@ namespace {
 
 // A column-major C is computed as C^T = B^T @ A^T, which BLAS then sees row-major: swaps the
 // operands and transposes every layout, returning true when it did.
-bool make_c_row_major(std::int64_t& m, std::int64_t& n, GemmOperand& a, GemmOperand& b, GemmOperand& c) {
+inline bool make_c_row_major(std::int64_t& m, std::int64_t& n, GemmOperand& a, GemmOperand& b, GemmOperand& c) {
   const BlasLayout lc = blas_layout(m, n, c.rs, c.cs);
   if (!lc.ok || !lc.trans) return false;
   std::swap(a, b);
@@ -218,20 +218,33 @@ bool make_c_row_major(std::int64_t& m, std::int64_t& n, GemmOperand& a, GemmOper
 }
 
 // One floating-point matrix (most calls, and every tiny one): straight to BLAS, without
-// gemm_batch's coalescing, batch walk and type dispatch.
+// gemm_batch's coalescing, batch walk and type dispatch. Out of line, so gemm() itself stays a
+// few instructions.
 template <typename T>
-void float_gemm_single(std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, GemmOperand a, GemmOperand b,
-                       Scalar beta, GemmOperand c) {
-  make_c_row_major(m, n, a, b, c);
-  const BlasArgs args = blas_args(m, n, k, a, b, c);
+[[gnu::noinline]] void float_gemm_single(std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha,
+                                         const GemmOperand& a_in, const GemmOperand& b_in, const Scalar& beta,
+                                         const GemmOperand& c_in) {
+  GemmOperand a = a_in, b = b_in, c = c_in;
+  BlasArgs args;
+  if (a.cs == 1 && b.cs == 1 && c.cs == 1 && a.rs >= k && b.rs >= n && c.rs >= n &&
+      std::max({m, a.rs, b.rs, c.rs}) <= INT_MAX) {
+    // Three row-major matrices (the common case; n <= c.rs and k <= a.rs bound n and k).
+    args = {CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+            static_cast<int>(a.rs), static_cast<int>(b.rs), static_cast<int>(c.rs)};
+  } else {
+    make_c_row_major(m, n, a, b, c);
+    args = blas_args(m, n, k, a, b, c);
+  }
   set_blas_threads_for_caller();
   blas_gemm<T>(args, alpha.to<T>(), static_cast<const T*>(a.data), static_cast<const T*>(b.data), beta.to<T>(),
                static_cast<T*>(c.data));
 }
 
-// gemm() on its own copy of the batch, which it coalesces and rewrites.
-void gemm_batch(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a_in,
-                const GemmOperand& b_in, Scalar beta, const GemmOperand& c_in, GemmBatch& batch) {
+// Every other product: a batch (coalesced first, on gemm_batch's own copy), integers, empty ones.
+[[gnu::noinline]] void gemm_batch(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha,
+                                  const GemmOperand& a_in, const GemmOperand& b_in, const Scalar& beta,
+                                  const GemmOperand& c_in, const GemmBatch& batch_in) {
+  GemmBatch batch = batch_in;
   if (!batch.sizes.empty()) batch.coalesce();
   if (m == 0 || n == 0 || batch.count() == 0) return;
   GemmOperand a = a_in, b = b_in, c = c_in;
@@ -260,20 +273,15 @@ void gemm_batch(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Sca
 
 }  // namespace
 
-void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-          const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) {
-  if (batch.sizes.empty()) {
-    // A single matrix (most calls) skips the batch: copying its four shapes and walking them cost
-    // ~10% of a 64 x 64 product's time. Empty products and integers take the general path.
-    if (m > 0 && n > 0 && k > 0) {
-      if (dtype == kFloat32) return float_gemm_single<float>(m, n, k, alpha, a, b, beta, c);
-      if (dtype == kFloat64) return float_gemm_single<double>(m, n, k, alpha, a, b, beta, c);
-    }
-    GemmBatch none;
-    return gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, none);
+void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha, const GemmOperand& a,
+          const GemmOperand& b, const Scalar& beta, const GemmOperand& c, const GemmBatch& batch) {
+  // A single matrix (most calls) skips the batch: copying its four shapes and walking them cost
+  // ~10% of a 64 x 64 product's time. Empty products and integers take the general path.
+  if (batch.sizes.empty() && m > 0 && n > 0 && k > 0) {
+    if (dtype == kFloat32) return float_gemm_single<float>(m, n, k, alpha, a, b, beta, c);
+    if (dtype == kFloat64) return float_gemm_single<double>(m, n, k, alpha, a, b, beta, c);
   }
-  GemmBatch copy = batch;
-  gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, copy);
+  gemm_batch(dtype, m, n, k, alpha, a, b, beta, c, batch);
 }
 
 }  // namespace tapeflow::cpu

@@ -21,8 +21,8 @@ using kernels::blas_layout;
 // dtype: float32, float64, int32 or int64 (the op layer checks). For floating dtypes, A and B
 // must satisfy blas_layout(...).ok, and C must do so without transposing or with it.
 // beta == 0 ignores C's previous contents (NaN included), as BLAS does.
-void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-          const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch);
+void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha, const GemmOperand& a,
+          const GemmOperand& b, const Scalar& beta, const GemmOperand& c, const GemmBatch& batch);
 
 // Sets OpenBLAS's thread count when it differs (one thread whenever our pool is in charge).
 void set_blas_threads(int n);

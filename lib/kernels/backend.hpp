@@ -50,8 +50,10 @@ class Backend {
 
   // ---- matmul (lib/cpu/gemm.hpp): C = alpha A @ B + beta C over a batch of strided matrices;
   // every operand satisfies blas_layout(...).ok (kernels/params.hpp) ----
-  virtual void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, Scalar alpha, const GemmOperand& a,
-                    const GemmOperand& b, Scalar beta, const GemmOperand& c, const GemmBatch& batch) const = 0;
+  // alpha and beta by reference: read in place, never copied through the stack (see Scalar).
+  virtual void gemm(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const Scalar& alpha,
+                    const GemmOperand& a, const GemmOperand& b, const Scalar& beta, const GemmOperand& c,
+                    const GemmBatch& batch) const = 0;
 
   // ---- index (lib/cpu/index.hpp) ----
   virtual void check_index_range(const char* op, const Tensor& index, std::int64_t dim, std::int64_t size) const = 0;
@@ -142,6 +144,10 @@ class Backend {
 const Backend& cpu_backend();
 const Backend& on(Device device);
 inline const Backend& on(const Tensor& t) { return t.is_cpu() ? cpu_backend() : on(t.device()); }
+inline const Backend& on(const TensorImpl& t) {
+  const Device device = t.storage->device();
+  return device.is_cpu() ? cpu_backend() : on(device);
+}
 // copy() between devices runs on the backend of the non-CPU side.
 inline const Backend& on(const Tensor& dst, const Tensor& src) { return on(dst.is_cpu() ? src : dst); }
 

@@ -74,12 +74,26 @@ void check_dims(const char* op, const Tensor& a, const Tensor& b, std::int64_t n
   fail<ShapeError>(op, a.shape(), " @ ", b.shape(), ": inner dimensions differ");
 }
 
+// check_pair, check_dims(2) and the inner sizes of a 2-D product a @ b: one pass over the impls
+// when every check passes (each tiny matmul pays this), the failing check's message otherwise.
+void check_matrix_pair(const char* op, const Tensor& a, const Tensor& b) {
+  const TensorImpl *ai = a.impl(), *bi = b.impl();
+  if (ai && bi && ai->dtype == bi->dtype && ai->dtype != kBool && ai->sizes.size() == 2 && bi->sizes.size() == 2 &&
+      ai->sizes[1] == bi->sizes[0] && ai->storage->device() == bi->storage->device())
+    return;
+  check_pair(op, a, b);
+  check_dims(op, a, b, 2);
+  inner_mismatch(op, a, b);
+}
+
 // True when BLAS can read t's matrices through their strides. Integer GEMM packs its operands
 // anyway, so it takes any layout.
 bool gemm_readable(const TensorImpl& t) {
-  if (!is_floating_point(t.dtype) || t.numel == 0) return true;
   const std::size_t nd = t.sizes.size();
-  return kernels::blas_layout(t.sizes[nd - 2], t.sizes[nd - 1], t.strides[nd - 2], t.strides[nd - 1]).ok;
+  const std::int64_t* strides = t.strides.data();
+  if (strides[nd - 1] == 1 && strides[nd - 2] >= t.sizes[nd - 1]) return true;  // row-major, the common case
+  if (!is_floating_point(t.dtype) || t.numel == 0) return true;
+  return kernels::blas_layout(t.sizes[nd - 2], t.sizes[nd - 1], strides[nd - 2], strides[nd - 1]).ok;
 }
 
 // A contiguous copy of an operand BLAS cannot read (of the un-broadcast tensor, so broadcast
@@ -102,31 +116,38 @@ Shape batch_strides(const Tensor& t, IntArrayRef batch) {
   return s;
 }
 
-// out[i] = alpha * a[i] @ b[i] + beta * out[i] over out's batch dims (a's and b's broadcast to them).
-// Every tiny matmul runs this: operands BLAS reads as stored are not even copied as handles, and
-// sizes and strides are read from the impls (the callers checked the tensors are defined).
-void run_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, Scalar alpha, Scalar beta) {
+// The last two sizes' strides of t and its data, as GEMM reads them.
+kernels::GemmOperand gemm_operand(const TensorImpl& t) {
+  const std::size_t n = t.sizes.size();
+  return kernels::GemmOperand{t.data(), t.strides[n - 2], t.strides[n - 1]};
+}
+
+const kernels::GemmBatch kSingleMatrix{};
+
+// run_gemm's batched or copying case, out of line so the single-matrix path stays short.
+[[gnu::noinline]] void run_gemm_general(const Tensor& a_in, const Tensor& b_in, const Tensor& out,
+                                        const Scalar& alpha, const Scalar& beta) {
   Tensor a_copy, b_copy;
   const Tensor& a = gemm_readable(*a_in.impl()) ? a_in : (a_copy = gemm_copy(a_in));
   const Tensor& b = gemm_readable(*b_in.impl()) ? b_in : (b_copy = gemm_copy(b_in));
-  const TensorImpl &ai = *a.impl(), &bi = *b.impl(), &oi = *out.impl();
-  // The last two sizes/strides of t.
-  auto operand = [](const TensorImpl& t) {
-    const std::size_t n = t.sizes.size();
-    return kernels::GemmOperand{t.data(), t.strides[n - 2], t.strides[n - 1]};
-  };
+  const TensorImpl &ai = *a.impl(), &oi = *out.impl();
   const std::size_t bd = oi.sizes.size() - 2;
-  const std::int64_t m = oi.sizes[bd], n = oi.sizes[bd + 1], k = ai.sizes.back();
-  const kernels::Backend& backend = kernels::on(out);
-  if (bd == 0) {
-    static const kernels::GemmBatch kSingle;
-    backend.gemm(oi.dtype, m, n, k, alpha, operand(ai), operand(bi), beta, operand(oi), kSingle);
-    return;
-  }
   kernels::GemmBatch batch;
   batch.sizes = Shape(IntArrayRef(oi.sizes.data(), bd));
   batch.strides = {batch_strides(a, batch.sizes), batch_strides(b, batch.sizes), batch_strides(out, batch.sizes)};
-  backend.gemm(oi.dtype, m, n, k, alpha, operand(ai), operand(bi), beta, operand(oi), batch);
+  kernels::on(out).gemm(oi.dtype, oi.sizes[bd], oi.sizes[bd + 1], ai.sizes.back(), alpha, gemm_operand(ai),
+                        gemm_operand(*b.impl()), beta, gemm_operand(oi), batch);
+}
+
+// out[i] = alpha * a[i] @ b[i] + beta * out[i] over out's batch dims (a's and b's broadcast to them).
+// Every tiny matmul runs this: two matrices BLAS reads as stored go straight to the backend, with
+// sizes and strides read from the impls (the callers checked the tensors are defined).
+void run_gemm(const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha, const Scalar& beta) {
+  const TensorImpl &ai = *a.impl(), &bi = *b.impl(), &oi = *out.impl();
+  if (oi.sizes.size() != 2 || !gemm_readable(ai) || !gemm_readable(bi))
+    return run_gemm_general(a, b, out, alpha, beta);
+  kernels::on(oi).gemm(oi.dtype, oi.sizes[0], oi.sizes[1], ai.sizes[1], alpha, gemm_operand(ai), gemm_operand(bi),
+                       beta, gemm_operand(oi), kSingleMatrix);
 }
 
 // Broadcast of the batch dims of a (..., n, k) and b (..., k, m); a0/b0 name the user's operands.
@@ -211,12 +232,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
-  check_pair("mm", a, b);
-  check_dims("mm", a, b, 2);
+  check_matrix_pair("mm", a, b);
   // Two matrices need none of batched_product's broadcasting (this is the tiny-matmul path).
   const TensorImpl &ai = *a.impl(), &bi = *b.impl();
-  if (ai.sizes[1] != bi.sizes[0]) inner_mismatch("mm", a, b);
-  Tensor out = detail::make_tensor({ai.sizes[0], bi.sizes[1]}, ai.dtype, a.device());
+  Tensor out = detail::make_tensor({ai.sizes[0], bi.sizes[1]}, ai.dtype, ai.storage->device());
   run_gemm(a, b, out, 1, 0);
   if (records(out, a, b))
     autograd::record("mm", {a, b}, {out}, [a, b](const autograd::BackwardArgs& g) {
@@ -300,8 +319,7 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, Scalar beta, 
 }
 
 Tensor& mm_out(Tensor& out, const Tensor& a, const Tensor& b) {
-  check_pair("mm_out", a, b);
-  check_dims("mm_out", a, b, 2);
+  check_matrix_pair("mm_out", a, b);
   detail::check_defined("mm_out", out, "out");
   // Like PyTorch: out= variants write into a caller's tensor and cannot be differentiated.
   if (autograd::should_record(a, b, out))
@@ -311,7 +329,6 @@ Tensor& mm_out(Tensor& out, const Tensor& a, const Tensor& b) {
   // Read through the impls: this is the call that matches a bare sgemm, so every check counts.
   const TensorImpl &ai = *a.impl(), &bi = *b.impl(), &oi = *out.impl();
   const std::int64_t m = ai.sizes[0], n = bi.sizes[1];
-  if (ai.sizes[1] != bi.sizes[0]) inner_mismatch("mm_out", a, b);
   if (oi.dtype != ai.dtype) fail<DTypeError>("mm_out", "out has dtype ", oi.dtype, ", expected ", ai.dtype);
   if (oi.sizes.size() != 2 || oi.sizes[0] != m || oi.sizes[1] != n)
     fail<ShapeError>("mm_out", "out has shape ", oi.sizes, ", expected ", Shape{m, n});
