@@ -2,7 +2,7 @@
 // The body of RowKernels (row_kernels.hpp) for one instruction set. Included only by the per-ISA
 // unit (isa_kernels.cpp); reuses elementwise_simd.hpp's exp_of, contig_sum and load_as_double.
 // Remainders run on plain numbers through the same formulas, except exp, whose tail goes through
-// one zero-padded batch so that every element gets the same exp.
+// one masked (or zero-padded) batch so that every element gets the same exp.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -55,11 +55,17 @@ T row_exp_sum(const T* x, T a, T b, T* y, std::int64_t n) {
     s0 += e;
   }
   T sum = xsimd::hadd(s0 + s1);
-  if (i < n) {  // the tail through one padded batch (its padding lanes are not summed)
-    alignas(64) T buf[W] = {};
-    for (std::int64_t j = 0; j < n - i; ++j) buf[j] = x[i + j];
-    exp_of((B::load_aligned(buf) - va) - vb).store_aligned(buf);
-    for (std::int64_t j = 0; j < n - i; ++j) sum += (y[i + j] = buf[j]);
+  if (i < n) {  // the tail through one masked or padded batch (its padding lanes are not summed)
+    const std::int64_t rest = n - i;
+    if constexpr (kHasMaskedAccess<Arch>) {
+      store_partial<Arch>(y + i, exp_of((load_partial<Arch>(x + i, rest) - va) - vb), rest);
+    } else {
+      alignas(64) T buf[W] = {};
+      for (std::int64_t j = 0; j < rest; ++j) buf[j] = x[i + j];
+      exp_of((B::load_aligned(buf) - va) - vb).store_aligned(buf);
+      for (std::int64_t j = 0; j < rest; ++j) y[i + j] = buf[j];
+    }
+    for (; i < n; ++i) sum += y[i];
   }
   return sum;
 }

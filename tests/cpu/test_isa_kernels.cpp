@@ -3,6 +3,8 @@
 // exp and the functors built on it over a sample of every float, the softmax/loss/layer_norm row
 // kernels on lengths that hit every tail, and the optimizer loops against the rules in double.
 #include <catch2/catch.hpp>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -308,5 +310,52 @@ TEMPLATE_TEST_CASE("isa kernels: sum_rows adds rows in order, equal to the scala
         t->template get<T>().sum_rows(x.data(), stride, rows, len, got.data());
         for (std::size_t j = 0; j < want.size(); ++j) REQUIRE(got[j] == want[j]);
       }
+    }
+}
+
+namespace {
+
+// Two pages, the second inaccessible: an array placed to end at the boundary faults on any read
+// or write past its last element.
+struct GuardedPages {
+  GuardedPages() : page(static_cast<std::size_t>(sysconf(_SC_PAGESIZE))) {
+    base = static_cast<char*>(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(base != MAP_FAILED);
+    REQUIRE(mprotect(base + page, page, PROT_NONE) == 0);
+  }
+  ~GuardedPages() { munmap(base, 2 * page); }
+  template <class T>
+  T* ending_at_guard(std::size_t n) { return reinterpret_cast<T*>(base + page) - n; }
+  std::size_t page;
+  char* base;
+};
+
+}  // namespace
+
+// The tails (n % batch width) go through masked loads and stores on AVX2/AVX-512: every length up
+// to two batches, operands ending right at an inaccessible page, and the output's neighbours kept.
+TEMPLATE_TEST_CASE("isa kernels: contiguous tails touch exactly their n elements", "", float, double) {
+  using T = TestType;
+  GuardedPages a_pages, b_pages, out_pages;
+  for (const auto& [name, t] : tables())
+    for (std::size_t n = 1; n <= 2 * 64 / sizeof(T) + 1; ++n) {
+      INFO("isa " << name << ", n = " << n);
+      T* a = a_pages.ending_at_guard<T>(n);
+      T* b = b_pages.ending_at_guard<T>(n);
+      T* out = out_pages.ending_at_guard<T>(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        a[i] = static_cast<T>(0.25 * static_cast<double>(i) - 3.0);
+        b[i] = static_cast<T>(1.5 + static_cast<double>(i % 5));
+      }
+      out[-1] = T(-7);  // the element before the output must survive
+      const void* ins[] = {a, b};
+      const Add add_op;
+      t->template get<T>().fns[index_in<Add, VecOps<T>>::value](&add_op, out, ins, static_cast<std::int64_t>(n));
+      for (std::size_t i = 0; i < n; ++i) REQUIRE(out[i] == a[i] + b[i]);
+      const Exp exp_op;
+      t->template get<T>().fns[index_in<Exp, VecOps<T>>::value](&exp_op, out, ins, static_cast<std::int64_t>(n));
+      for (std::size_t i = 0; i < n; ++i)
+        REQUIRE(static_cast<double>(out[i]) == Approx(std::exp(static_cast<double>(a[i]))).epsilon(1e-6));
+      CHECK(out[-1] == T(-7));
     }
 }
