@@ -13,6 +13,8 @@
 // with a mid-size output; a 64 x 64 matmul is 2.1 us.
 #include "core/cpu_allocator.hpp"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -27,6 +29,7 @@ namespace {
 
 constexpr std::size_t kAlignment = 64;
 constexpr std::size_t kPageGranuleMin = std::size_t{1} << 20;  // from here sizes round to pages
+constexpr std::size_t kHugePage = std::size_t{2} << 20;        // x86-64's transparent huge page
 constexpr std::size_t kCacheLimit = std::size_t{2} << 30;      // keep at most 2 GiB idle (shared)
 constexpr std::size_t kThreadSlots = 8;
 constexpr std::size_t kThreadBlockMax = std::size_t{256} << 10;  // bigger blocks skip the thread stacks
@@ -136,6 +139,17 @@ std::size_t thread_cached() {
   return bytes;
 }
 
+// Blocks of 2 MiB and more start on a 2 MiB boundary and ask for transparent huge pages (a
+// hint: it fails harmlessly where the kernel has none; Debian's default, THP "madvise", honours
+// it). With 4 KiB pages a stream over 64 MiB misses the TLB every 4 KiB and page walks hold it
+// back: exp on 16M floats, one core, 46 -> 58 GB/s, and the same for every large elementwise op.
+// The alignment costs up to 2 MiB of address space per block, not memory (never touched).
+void* huge_page_block(std::size_t size) {
+  void* p = std::aligned_alloc(kHugePage, size);
+  if (p) madvise(p, size, MADV_HUGEPAGE);
+  return p;
+}
+
 }  // namespace
 
 void* allocate(std::size_t nbytes) {
@@ -152,7 +166,7 @@ void* allocate(std::size_t nbytes) {
     }
   }
   if (void* p = SharedCache::instance().take(size)) return p;
-  void* p = std::aligned_alloc(kAlignment, size);
+  void* p = size >= kHugePage ? huge_page_block(size) : std::aligned_alloc(kAlignment, size);
   if (!p) fail<Error>("alloc", "out of memory allocating ", nbytes, " bytes");
   return p;
 }

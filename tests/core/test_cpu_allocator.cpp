@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -96,4 +99,48 @@ TEST_CASE("tensors over reused blocks hold their own values") {
     if (i == 10) keep = c;
   }
   CHECK(keep.sum().item<float>() == Approx(64.0 * 10 * 64 * 64));
+}
+
+namespace {
+// The VmFlags line of the mapping in /proc/self/smaps that holds address p ("" when not found).
+std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto where = reinterpret_cast<std::uintptr_t>(p);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> begin >> dash >> end && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = begin <= where && where < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("blocks of 2 MiB and more are 2 MiB aligned and asked for transparent huge pages") {
+  cpu_allocator::empty_cache();
+  constexpr std::size_t kMiB = 1024 * kKiB;
+  void* big = cpu_allocator::allocate(6 * kMiB + 100);
+  void* under = cpu_allocator::allocate(2 * kMiB - 4096);
+  CHECK(reinterpret_cast<std::uintptr_t>(big) % (2 * kMiB) == 0);
+  CHECK(aligned64(under));
+  std::memset(big, 1, 6 * kMiB + 100);  // all of it is usable
+  const std::string flags = vm_flags_of(big);
+  if (flags.empty()) {
+    WARN("/proc/self/smaps not readable: the huge page hint is not checked");
+  } else {
+    INFO(flags);
+    CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE on the block's mapping
+  }
+  // A block below 2 MiB is not marked (its neighbours in the heap are not ours to advise).
+  const std::string under_flags = vm_flags_of(under);
+  if (!under_flags.empty()) CHECK(under_flags.find(" hg") == std::string::npos);
+  cpu_allocator::deallocate(big, 6 * kMiB + 100);
+  cpu_allocator::deallocate(under, 2 * kMiB - 4096);
+  cpu_allocator::empty_cache();
 }
