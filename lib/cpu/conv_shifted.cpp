@@ -1,6 +1,8 @@
 // Shifted-GEMM convolution (see conv_shifted.hpp). Measured on the 2-vCPU AVX-512 box, conv2d
 // (32, 64, 28, 28) * (64, 64, 3, 3) pad 1 at 1 thread: 12.4 ms with im2col, 10.4 ms shifted
-// (forward); forward + backward 40.7 -> 35.2 ms.
+// (forward); forward + backward 40.7 -> 35.2 ms. Stride 2 through phase planes, conv2d
+// (32, 16, 28, 28) * (32, 16, 3, 3) pad 1 forward + backward: 1.94 ms with im2col (half of it
+// im2col and col2im of 14-pixel rows), 1.35 ms shifted; 2 threads 1.16 -> 0.81 ms.
 #include "cpu/conv_shifted.hpp"
 
 #include <algorithm>
@@ -21,44 +23,99 @@ constexpr std::int64_t kMinChannels = 4;
 // A block of output rows keeps the GEMM output (and the B panel the taps share) near L2-sized.
 constexpr std::int64_t kGridBlockBytes = std::int64_t(256) << 10;
 
-// The padded plane of one input channel and the output grid laid over it.
+// The padded planes of an image, split by stride phase, and the output grid laid over them.
+// Padded pixel (y, x) lies in phase (y % sH, x % sW) at (y / sH, x / sW) of that phase's
+// Hq x Wq plane; tap (ki, kj) of output (oh, ow) reads padded pixel (oh * sH + ki * dH,
+// ow * sW + kj * dW): phase ((ki * dH) % sH, (kj * dW) % sW), plane position (oh + ki * dH / sH,
+// ow + kj * dW / sW). So each tap is one fixed shift into one phase's planes, at any stride.
+// Layout: [phase][channel][Hq][Wq]; the grid has Ho rows of Wq columns.
 struct Plane {
-  std::int64_t Wp, size, slack, grid;
-  explicit Plane(const ConvGeom& g)
-      : Wp(g.W + 2 * g.pW),
-        size((g.H + 2 * g.pH) * Wp),
-        // Thrown-away columns of the last grid row read up to (kW-1)*dW past the last plane.
-        slack((g.kW - 1) * g.dW),
-        grid(g.Ho * Wp) {}
+  std::int64_t sH, sW, Hq, Wq, size, phase_size, slack, grid;
+  Plane(const ConvGeom& g, std::int64_t C)
+      : sH(g.sH),
+        sW(g.sW),
+        Hq((g.H + 2 * g.pH + g.sH - 1) / g.sH),
+        Wq((g.W + 2 * g.pW + g.sW - 1) / g.sW),
+        size(Hq * Wq),
+        phase_size(C * size),
+        // Thrown-away columns of the last grid row read up to (kW-1)*dW/sW past the last plane.
+        slack((g.kW - 1) * g.dW / g.sW),
+        grid(g.Ho * Wq) {}
   std::int64_t shift(const ConvGeom& g, std::int64_t tap) const {
-    return (tap / g.kW) * g.dH * Wp + (tap % g.kW) * g.dW;
+    const std::int64_t y = (tap / g.kW) * g.dH, x = (tap % g.kW) * g.dW;
+    return ((y % sH) * sW + x % sW) * phase_size + (y / sH) * Wq + x / sW;
   }
-  std::int64_t padded_image(const ConvGeom& g) const { return g.C * size + slack; }
+  std::int64_t padded_image() const { return sH * sW * phase_size + slack; }
+  // Where the padded planes keep input pixel (c, ih, iw).
+  std::int64_t at(const ConvGeom& g, std::int64_t c, std::int64_t ih, std::int64_t iw) const {
+    const std::int64_t y = ih + g.pH, x = iw + g.pW;
+    return ((y % sH) * sW + x % sW) * phase_size + c * size + (y / sH) * Wq + x / sW;
+  }
 };
 
 template <typename T>
 std::int64_t block_rows(std::int64_t channels, const Plane& p, const ConvGeom& g) {
-  const std::int64_t row_bytes = channels * p.Wp * static_cast<std::int64_t>(sizeof(T));
+  const std::int64_t row_bytes = channels * p.Wq * static_cast<std::int64_t>(sizeof(T));
   return std::clamp<std::int64_t>(kGridBlockBytes / std::max<std::int64_t>(row_bytes, 1), 1, g.Ho);
 }
 
-// Copies an image (C x H x W) into the interior of its padded planes; the borders and the slack
-// are never written, so they stay the zeros the scratch buffer started with.
+// Stride 2's two phase rows of an image row of n pixels: pixels 0, 2, 4, ... and 1, 3, 5, ...
+// One loop over both halves, so the compiler vectorises it (two loads and shuffles); a loop per
+// phase with a run-time stride stayed scalar and cost as much as the GEMMs (16 channels, 28x28).
 template <typename T>
-void pad_image(const T* im, const ConvGeom& g, const Plane& p, T* pad) {
-  for (std::int64_t c = 0; c < g.C; ++c)
-    for (std::int64_t ih = 0; ih < g.H; ++ih)
-      std::memcpy(pad + c * p.size + (ih + g.pH) * p.Wp + g.pW, im + (c * g.H + ih) * g.W,
-                  sizeof(T) * static_cast<std::size_t>(g.W));
+void split_row(const T* __restrict row, T* __restrict even, T* __restrict odd, std::int64_t n) {
+  for (std::int64_t k = 0; k < n / 2; ++k) {
+    even[k] = row[2 * k];
+    odd[k] = row[2 * k + 1];
+  }
+  if (n % 2) even[n / 2] = row[n - 1];
+}
+template <typename T>
+void merge_row(const T* __restrict even, const T* __restrict odd, T* __restrict row, std::int64_t n) {
+  for (std::int64_t k = 0; k < n / 2; ++k) {
+    row[2 * k] = even[k];
+    row[2 * k + 1] = odd[k];
+  }
+  if (n % 2) row[n - 1] = even[n / 2];
 }
 
-// Output-gradient rows (Mg x Ho x Wo) onto the grid (Mg x Ho x Wp). The thrown-away columns are
+// Between an image (C x H x W) and the interior of its padded phase planes: from the image into
+// the planes (to_planes; the borders and the slack are never written, so they stay the zeros the
+// scratch buffer started with) or back. Each image row meets sW phase rows: the columns
+// iw0, iw0 + sW, ... land at consecutive positions of the one that holds iw0.
+template <typename T>
+void copy_image_planes(const T* from, T* to, const ConvGeom& g, const Plane& p, bool to_planes) {
+  const std::int64_t sW = p.sW, W = g.W;
+  const std::int64_t odd = W >= 2 ? p.at(g, 0, 0, 1) - p.at(g, 0, 0, 0) : 0;  // from column 0's phase row to column 1's
+  for (std::int64_t ih = 0; ih < g.H; ++ih) {
+    const std::int64_t row0 = p.at(g, 0, ih, 0);  // where column 0 of row ih of channel 0 lands
+    for (std::int64_t c = 0; c < g.C; ++c) {
+      const std::int64_t image_row = (c * g.H + ih) * W, planes_row = row0 + c * p.size;
+      if (sW == 1) {
+        std::memcpy(to + (to_planes ? planes_row : image_row), from + (to_planes ? image_row : planes_row),
+                    sizeof(T) * static_cast<std::size_t>(W));
+      } else if (sW == 2 && W >= 2) {
+        if (to_planes) split_row(from + image_row, to + planes_row, to + planes_row + odd, W);
+        else merge_row(from + planes_row, from + planes_row + odd, to + image_row, W);
+      } else {
+        for (std::int64_t iw0 = 0; iw0 < std::min(sW, W); ++iw0) {
+          const std::int64_t phase_row = p.at(g, c, ih, iw0), n = (W - iw0 + sW - 1) / sW;
+          const T* src = from + (to_planes ? image_row + iw0 : phase_row);
+          T* dst = to + (to_planes ? phase_row : image_row + iw0);
+          for (std::int64_t k = 0; k < n; ++k) dst[to_planes ? k : k * sW] = src[to_planes ? k * sW : k];
+        }
+      }
+    }
+  }
+}
+
+// Output-gradient rows (Mg x Ho x Wo) onto the grid (Mg x Ho x Wq). The thrown-away columns are
 // never written, so they stay zero and add nothing in the backward GEMMs.
 template <typename T>
 void grad_to_grid(const T* grad, std::int64_t Mg, const ConvGeom& g, const Plane& p, T* grid) {
   for (std::int64_t m = 0; m < Mg; ++m)
     for (std::int64_t oh = 0; oh < g.Ho; ++oh)
-      std::memcpy(grid + m * p.grid + oh * p.Wp, grad + (m * g.Ho + oh) * g.Wo, sizeof(T) * static_cast<std::size_t>(g.Wo));
+      std::memcpy(grid + m * p.grid + oh * p.Wq, grad + (m * g.Ho + oh) * g.Wo, sizeof(T) * static_cast<std::size_t>(g.Wo));
 }
 
 // by_tap[tap][o][c] = w[o][c][tap] (to_tap) or back (!to_tap): each tap's weights as one Cout x C matrix.
@@ -81,33 +138,35 @@ double conv_flops(std::int64_t N, std::int64_t Cout, const ConvGeom& g, const Pl
 }  // namespace
 
 bool conv_uses_shifted_gemm(const ConvGeom& g) {
-  if (g.sH != 1 || g.sW != 1 || g.is_pointwise() || g.C < kMinChannels || g.Ho <= 0 || g.Wo <= 0) return false;
-  const std::int64_t thrown_away = g.W + 2 * g.pW - g.Wo;
+  if (g.is_pointwise() || g.C < kMinChannels || g.Ho <= 0 || g.Wo <= 0) return false;
+  // A window narrower than the stride skips input pixels that the phase planes would copy anyway.
+  if ((g.kH - 1) * g.dH + 1 < g.sH || (g.kW - 1) * g.dW + 1 < g.sW) return false;
+  const std::int64_t thrown_away = Plane(g, g.C).Wq - g.Wo;
   return thrown_away * 4 <= g.Wo;
 }
 
 template <typename T>
 void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std::int64_t N, std::int64_t Cout,
                             const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g);
+  const Plane p(g, g.C);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, rows = block_rows<T>(Mg, p, g);
   std::vector<T> wt(static_cast<std::size_t>(taps * Cout * C));
   regroup_taps(w, wt.data(), Cout, g, true);
-  const std::int64_t pad_size = p.padded_image(g);
-  conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * rows * p.Wp, [&](std::int64_t t, T* buf) {
+  const std::int64_t pad_size = p.padded_image();
+  conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * rows * p.Wq, [&](std::int64_t t, T* buf) {
     const std::int64_t gi = t % groups, n = t / groups;
     T *pad = buf, *acc = buf + pad_size;
-    pad_image(in + (n * groups + gi) * C * g.H * g.W, g, p, pad);
+    copy_image_planes(in + (n * groups + gi) * C * g.H * g.W, pad, g, p, true);
     T* dst = out + (n * Cout + gi * Mg) * g.Ho * g.Wo;
     for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
-      const std::int64_t oh1 = std::min(g.Ho, oh0 + rows), width = (oh1 - oh0) * p.Wp;
+      const std::int64_t oh1 = std::min(g.Ho, oh0 + rows), width = (oh1 - oh0) * p.Wq;
       for (std::int64_t tap = 0; tap < taps; ++tap)
-        gemm<T>(false, false, Mg, width, C, wt.data() + (tap * Cout + gi * Mg) * C, C, pad + p.shift(g, tap) + oh0 * p.Wp,
+        gemm<T>(false, false, Mg, width, C, wt.data() + (tap * Cout + gi * Mg) * C, C, pad + p.shift(g, tap) + oh0 * p.Wq,
                 p.size, tap == 0 ? T(0) : T(1), acc, width);
       for (std::int64_t m = 0; m < Mg; ++m) {  // keep each grid row's first Wo columns, plus the bias
         const T b = bias ? bias[gi * Mg + m] : T(0);
         for (std::int64_t oh = oh0; oh < oh1; ++oh) {
-          const T* a = acc + m * width + (oh - oh0) * p.Wp;
+          const T* a = acc + m * width + (oh - oh0) * p.Wq;
           T* o = dst + (m * g.Ho + oh) * g.Wo;
           for (std::int64_t ow = 0; ow < g.Wo; ++ow) o[ow] = a[ow] + b;
         }
@@ -122,28 +181,24 @@ void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std:
 template <typename T>
 void conv2d_backward_input_shifted(T* grad_in, const T* grad_out, const T* w, std::int64_t N, std::int64_t Cout,
                                    const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g);
+  const Plane p(g, g.C);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW;
   const std::int64_t rows = block_rows<T>(std::max(Mg, C), p, g);
   std::vector<T> wt(static_cast<std::size_t>(taps * Cout * C));
   regroup_taps(w, wt.data(), Cout, g, true);
-  const std::int64_t pad_size = p.padded_image(g);
+  const std::int64_t pad_size = p.padded_image();
   conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * p.grid, [&](std::int64_t t, T* buf) {
     const std::int64_t gi = t % groups, n = t / groups;
     T *gpad = buf, *grid = buf + pad_size;
     std::fill(gpad, gpad + pad_size, T(0));
     grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid);
     for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
-      const std::int64_t width = (std::min(g.Ho, oh0 + rows) - oh0) * p.Wp;
+      const std::int64_t width = (std::min(g.Ho, oh0 + rows) - oh0) * p.Wq;
       for (std::int64_t tap = 0; tap < taps; ++tap)
-        gemm<T>(true, false, C, width, Mg, wt.data() + (tap * Cout + gi * Mg) * C, C, grid + oh0 * p.Wp, p.grid, T(1),
-                gpad + p.shift(g, tap) + oh0 * p.Wp, p.size);
+        gemm<T>(true, false, C, width, Mg, wt.data() + (tap * Cout + gi * Mg) * C, C, grid + oh0 * p.Wq, p.grid, T(1),
+                gpad + p.shift(g, tap) + oh0 * p.Wq, p.size);
     }
-    T* dst = grad_in + (n * groups + gi) * C * g.H * g.W;
-    for (std::int64_t c = 0; c < C; ++c)
-      for (std::int64_t ih = 0; ih < g.H; ++ih)
-        std::memcpy(dst + (c * g.H + ih) * g.W, gpad + c * p.size + (ih + g.pH) * p.Wp + g.pW,
-                    sizeof(T) * static_cast<std::size_t>(g.W));
+    copy_image_planes(gpad, grad_in + (n * groups + gi) * C * g.H * g.W, g, p, false);
   });
 }
 
@@ -152,20 +207,20 @@ void conv2d_backward_input_shifted(T* grad_in, const T* grad_out, const T* w, st
 template <typename T>
 void conv2d_backward_weight_shifted(T* grad_w, const T* grad_out, const T* in, std::int64_t N, std::int64_t Cout,
                                     const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g);
+  const Plane p(g, g.C);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, total = taps * Cout * C;
   const std::int64_t rows = block_rows<T>(std::max(Mg, C), p, g);
-  const std::int64_t pad_size = p.padded_image(g);
+  const std::int64_t pad_size = p.padded_image();
   const auto images = [&](std::int64_t n0, std::int64_t n1, T* acc, T* buf) {
     T *pad = buf, *grid = buf + pad_size;
     for (std::int64_t n = n0; n < n1; ++n)
       for (std::int64_t gi = 0; gi < groups; ++gi) {
-        pad_image(in + (n * groups + gi) * C * g.H * g.W, g, p, pad);
+        copy_image_planes(in + (n * groups + gi) * C * g.H * g.W, pad, g, p, true);
         grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid);
         for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
-          const std::int64_t width = (std::min(g.Ho, oh0 + rows) - oh0) * p.Wp;
+          const std::int64_t width = (std::min(g.Ho, oh0 + rows) - oh0) * p.Wq;
           for (std::int64_t tap = 0; tap < taps; ++tap)
-            gemm<T>(false, true, Mg, C, width, grid + oh0 * p.Wp, p.grid, pad + p.shift(g, tap) + oh0 * p.Wp, p.size,
+            gemm<T>(false, true, Mg, C, width, grid + oh0 * p.Wq, p.grid, pad + p.shift(g, tap) + oh0 * p.Wq, p.size,
                     T(1), acc + (tap * Cout + gi * Mg) * C, C);
         }
       }

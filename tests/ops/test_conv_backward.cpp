@@ -102,7 +102,13 @@ TEST_CASE("conv2d forward and backward match direct loops on both CPU schemes") 
       {{2, 32, 6, 8}, {6, 16, 3, 3}, 1, 1, 1, 1, 1, 1, 2, true, true},     // groups
       {{1, 24, 5, 5}, {3, 24, 5, 5}, 1, 1, 2, 2, 1, 1, 1, true, false},    // 5x5 on 5x5: grid mostly padding
       {{1, 64, 12, 100}, {64, 64, 3, 3}, 1, 1, 1, 1, 1, 1, 1, false, true}, // several row blocks per image
-      {{2, 16, 9, 9}, {4, 16, 3, 3}, 2, 2, 1, 1, 1, 1, 1, true, false},    // stride 2: im2col
+      {{2, 16, 9, 9}, {4, 16, 3, 3}, 2, 2, 1, 1, 1, 1, 1, true, true},     // stride 2: phase planes
+      {{2, 16, 10, 12}, {4, 16, 3, 3}, 2, 2, 1, 1, 1, 1, 1, false, true},  // even sizes: odd phases shorter
+      {{2, 8, 11, 13}, {6, 8, 3, 4}, 2, 3, 0, 1, 1, 1, 1, true, true},     // a stride per axis
+      {{2, 8, 13, 14}, {4, 8, 3, 3}, 3, 3, 1, 1, 1, 1, 1, true, true},     // stride 3
+      {{2, 8, 12, 30}, {4, 8, 3, 3}, 2, 2, 2, 2, 2, 2, 1, true, true},     // stride 2, dilation 2: one phase
+      {{2, 16, 9, 9}, {6, 8, 3, 3}, 2, 2, 1, 1, 1, 1, 2, true, true},      // stride 2, groups
+      {{2, 16, 9, 9}, {4, 16, 1, 1}, 2, 2, 0, 0, 1, 1, 1, true, false},    // window under the stride: im2col
       {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 1, 1, 1, 1, 1, 1, true, false},      // few channels: im2col
       {{2, 4, 9, 10}, {8, 4, 3, 3}, 1, 1, 0, 0, 1, 1, 1, true, true},       // the fewest channels shifted
       {{8, 16, 12, 12}, {16, 16, 3, 3}, 1, 1, 1, 1, 1, 1, 1, true, true},  // parallel over images
