@@ -144,9 +144,11 @@ std::size_t thread_cached() {
 // it). With 4 KiB pages a stream over 64 MiB misses the TLB every 4 KiB and page walks hold it
 // back: exp on 16M floats, one core, 46 -> 58 GB/s, and the same for every large elementwise op.
 // The alignment costs up to 2 MiB of address space per block, not memory (never touched).
+// posix_memalign, unlike aligned_alloc, takes a size that is not a multiple of the alignment.
 void* huge_page_block(std::size_t size) {
-  void* p = std::aligned_alloc(kHugePage, size);
-  if (p) madvise(p, size, MADV_HUGEPAGE);
+  void* p = nullptr;
+  if (posix_memalign(&p, kHugePage, size) != 0) return nullptr;
+  madvise(p, size, MADV_HUGEPAGE);
   return p;
 }
 
