@@ -87,6 +87,34 @@ inline void run_gathered_row(const F& f, const std::array<char*, sizeof...(In) +
   }
 }
 
+// A binary op over a row where one input is broadcast (stride 0: a per-channel scale or bias)
+// and the other input and the output are contiguous: the vectorised tensor-scalar kernel with
+// the broadcast value bound (BindSecond / BindFirst; Add and Mul swap sides), instead of
+// repeating the value into a buffer for every row. False when no such kernel exists.
+template <class Out, class F>
+inline bool run_with_scalar_operand(const F& f, const std::array<char*, 3>& p, const std::array<std::int64_t, 3>& s,
+                                    std::int64_t n) {
+  constexpr std::int64_t es = sizeof(Out);
+  constexpr bool commutative = std::is_same_v<F, Add> || std::is_same_v<F, Mul>;
+  using Second = BindSecond<F, Out>;
+  using First = std::conditional_t<commutative, Second, BindFirst<F, Out>>;
+  if (s[0] != es) return false;
+  const auto value = [&](std::size_t k) { return *reinterpret_cast<const Out*>(p[k]); };
+  if constexpr (vec_index<Second, Out, Out>() >= 0) {
+    if (s[1] == es && s[2] == 0) {
+      run_contiguous<Out, Out>(Second{f, value(2)}, p[0], {p[1]}, n, std::index_sequence<0>{});
+      return true;
+    }
+  }
+  if constexpr (vec_index<First, Out, Out>() >= 0) {
+    if (s[1] == 0 && s[2] == es) {
+      run_contiguous<Out, Out>(First{f, value(1)}, p[0], {p[2]}, n, std::index_sequence<0>{});
+      return true;
+    }
+  }
+  return false;
+}
+
 template <class Out, class... In, class F, std::size_t... I>
 inline void run_strided(const F& f, const std::array<char*, sizeof...(In) + 1>& p,
                         const std::array<std::int64_t, sizeof...(In) + 1>& s, std::int64_t n,
@@ -96,6 +124,9 @@ inline void run_strided(const F& f, const std::array<char*, sizeof...(In) + 1>& 
     return;
   }
   if constexpr (vec_index<F, Out, In...>() >= 0) {
+    if constexpr (sizeof...(In) == 2) {
+      if (g_vec_table != nullptr && run_with_scalar_operand<Out>(f, p, s, n)) return;
+    }
     if (n >= 16 && g_vec_table != nullptr) {
       run_gathered_row<Out, In...>(f, p, s, n, seq);
       return;
