@@ -3,27 +3,78 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
+
 #include "core/strided_loop.hpp"
 
 namespace tapeflow::cpu {
 namespace {
 
+// SSE2 blocks for 4- and 8-byte elements: a 4 x 4 (or 2 x 2) block read as 4 (2) vectors along
+// src's contiguous dim, transposed in registers, written as vectors along dst's. Element by
+// element the tiles ran at ~2.5 G elements/s (0.85x LibTorch on an NCHW -> NHWC-like permute).
+template <class U>
+constexpr std::int64_t kBlock = []() -> std::int64_t {
+#if defined(__SSE2__)
+  if (sizeof(U) == 4 || sizeof(U) == 8) return 16 / static_cast<std::int64_t>(sizeof(U));
+#endif
+  return 1;
+}();
+
+// dst element (i + r, j + k) = src element (i + r, j + k) for r, k < kBlock<U>; dst rows are
+// `dst_b` bytes apart (elements along j contiguous), src columns `src_a` (elements along i).
+template <class U>
+inline void copy_block(char* dst, const char* src, std::int64_t dst_b, std::int64_t src_a) {
+#if defined(__SSE2__)
+  if constexpr (sizeof(U) == 4) {
+    __m128 r0 = _mm_loadu_ps(reinterpret_cast<const float*>(src));
+    __m128 r1 = _mm_loadu_ps(reinterpret_cast<const float*>(src + src_a));
+    __m128 r2 = _mm_loadu_ps(reinterpret_cast<const float*>(src + 2 * src_a));
+    __m128 r3 = _mm_loadu_ps(reinterpret_cast<const float*>(src + 3 * src_a));
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(reinterpret_cast<float*>(dst), r0);
+    _mm_storeu_ps(reinterpret_cast<float*>(dst + dst_b), r1);
+    _mm_storeu_ps(reinterpret_cast<float*>(dst + 2 * dst_b), r2);
+    _mm_storeu_ps(reinterpret_cast<float*>(dst + 3 * dst_b), r3);
+    return;
+  } else if constexpr (sizeof(U) == 8) {
+    const __m128d c0 = _mm_loadu_pd(reinterpret_cast<const double*>(src));
+    const __m128d c1 = _mm_loadu_pd(reinterpret_cast<const double*>(src + src_a));
+    _mm_storeu_pd(reinterpret_cast<double*>(dst), _mm_unpacklo_pd(c0, c1));
+    _mm_storeu_pd(reinterpret_cast<double*>(dst + dst_b), _mm_unpackhi_pd(c0, c1));
+    return;
+  }
+#endif
+  std::memcpy(dst, src, sizeof(U));  // kBlock<U> == 1
+}
+
 // Rows [b0, b1) of one plane: dst row i (along the src-contiguous dim, `dst_b` bytes apart) gets
 // src column i (`src_a` bytes between its elements). Square tiles of one cache line per side,
-// so every line read or written is used whole while it is in L1.
+// so every line read or written is used whole while it is in L1; inside a tile, register blocks.
 template <class U>
 void copy_plane(char* dst, const char* src, std::int64_t b0, std::int64_t b1, std::int64_t na, std::int64_t dst_b,
                 std::int64_t src_a) {
-  constexpr std::int64_t kTile = 64 / static_cast<std::int64_t>(sizeof(U));
+  constexpr std::int64_t kTile = 64 / static_cast<std::int64_t>(sizeof(U)), B = kBlock<U>;
+  constexpr std::int64_t es = sizeof(U);
+  const auto element = [&](std::int64_t i, std::int64_t j) {
+    std::memcpy(dst + i * dst_b + j * es, src + i * es + j * src_a, sizeof(U));
+  };
   for (std::int64_t ib = b0; ib < b1; ib += kTile) {
     const std::int64_t ie = std::min(ib + kTile, b1);
     for (std::int64_t ja = 0; ja < na; ja += kTile) {
       const std::int64_t je = std::min(ja + kTile, na);
-      for (std::int64_t i = ib; i < ie; ++i) {
-        U* out = reinterpret_cast<U*>(dst + i * dst_b);
-        const char* in = src + i * static_cast<std::int64_t>(sizeof(U));
-        for (std::int64_t j = ja; j < je; ++j) std::memcpy(out + j, in + j * src_a, sizeof(U));
+      std::int64_t i = ib;
+      for (; i + B <= ie; i += B) {
+        std::int64_t j = ja;
+        for (; j + B <= je; j += B) copy_block<U>(dst + i * dst_b + j * es, src + i * es + j * src_a, dst_b, src_a);
+        for (std::int64_t r = i; r < i + B; ++r)
+          for (std::int64_t k = j; k < je; ++k) element(r, k);
       }
+      for (; i < ie; ++i)
+        for (std::int64_t j = ja; j < je; ++j) element(i, j);
     }
   }
 }
