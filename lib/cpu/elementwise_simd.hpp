@@ -115,6 +115,33 @@ inline void prefetch_ahead(const void* p) {
     _mm_prefetch(reinterpret_cast<const char*>(here + kAhead + b), _MM_HINT_T0);
 }
 
+// out[j] = f(in...[j]) from j = i while two whole batches remain (two per step hide the latency
+// of math functions); returns where it stopped. kStream: non-temporal stores (out aligned to the
+// batch); kAhead: software prefetch of the inputs (prefetch_ahead).
+template <bool kStream, bool kAhead, class Arch, class F, class T, std::size_t N, std::size_t... I>
+std::int64_t two_batch_loop(const F& f, T* out, const T* const (&in)[N], std::int64_t i, std::int64_t n,
+                            std::index_sequence<I...>) {
+  using B = xsimd::batch<T, Arch>;
+  constexpr std::int64_t W = static_cast<std::int64_t>(B::size);
+  for (; i + 2 * W <= n; i += 2 * W) {
+    if constexpr (kAhead) (prefetch_ahead<2 * sizeof(B)>(in[I] + i), ...);
+    const B r0 = f(B::load_unaligned(in[I] + i)...);
+    const B r1 = f(B::load_unaligned(in[I] + i + W)...);
+    if constexpr (kStream) {
+      store_stream<Arch>(out + i, r0);
+      store_stream<Arch>(out + i + W, r1);
+    } else {
+      r0.store_unaligned(out + i);
+      r1.store_unaligned(out + i + W);
+    }
+  }
+  return i;
+}
+
+// Runs of at least kStreamMinBytes come from memory, not cache: the inputs are prefetched, and a
+// fresh output is streamed. In place the lines are in cache already (read as inputs), so the
+// stores stay normal; the prefetch alone took relu_ on 16M floats from 63-67 to 82-90 GB/s on one
+// core (smaller runs, 3 MiB, lost 5% to it: they are partly cached).
 template <class Arch, class F, class T, std::size_t... I>
 void contig_simd(const void* fp, void* outp, const void* const* inp, std::int64_t n, std::index_sequence<I...> seq) {
   using B = xsimd::batch<T, Arch>;
@@ -125,27 +152,17 @@ void contig_simd(const void* fp, void* outp, const void* const* inp, std::int64_
   const T* in[N] = {static_cast<const T*>(inp[I])...};
   std::int64_t i = 0;
   const auto address = reinterpret_cast<std::uintptr_t>(out);
-  const bool stream = n * static_cast<std::int64_t>(sizeof(T)) >= kStreamMinBytes && address % sizeof(T) == 0 &&
-                      ((in[I] != out) && ...);  // in place: the lines are in cache already
-  if (stream) {
+  const bool from_memory = n * static_cast<std::int64_t>(sizeof(T)) >= kStreamMinBytes;
+  if (from_memory && address % sizeof(T) == 0 && ((in[I] != out) && ...)) {
     constexpr std::uintptr_t kAlign = sizeof(B);
     const std::int64_t head = static_cast<std::int64_t>((kAlign - address % kAlign) % kAlign / sizeof(T));
     if (head > 0) contig_partial<Arch>(f, out, in, 0, head, seq);
-    for (i = head; i + 2 * W <= n; i += 2 * W) {
-      (prefetch_ahead<2 * sizeof(B)>(in[I] + i), ...);
-      const B r0 = f(B::load_unaligned(in[I] + i)...);
-      const B r1 = f(B::load_unaligned(in[I] + i + W)...);
-      store_stream<Arch>(out + i, r0);
-      store_stream<Arch>(out + i + W, r1);
-    }
+    i = two_batch_loop<true, true, Arch>(f, out, in, head, n, seq);
     _mm_sfence();  // streamed stores are weakly ordered: publish them before the caller's join
+  } else if (from_memory) {
+    i = two_batch_loop<false, true, Arch>(f, out, in, 0, n, seq);
   } else {
-    for (; i + 2 * W <= n; i += 2 * W) {  // two batches per step hide the latency of math functions
-      const B r0 = f(B::load_unaligned(in[I] + i)...);
-      const B r1 = f(B::load_unaligned(in[I] + i + W)...);
-      r0.store_unaligned(out + i);
-      r1.store_unaligned(out + i + W);
-    }
+    i = two_batch_loop<false, false, Arch>(f, out, in, 0, n, seq);
   }
   for (; i + W <= n; i += W) f(B::load_unaligned(in[I] + i)...).store_unaligned(out + i);
   if (i < n) contig_partial<Arch>(f, out, in, i, n - i, seq);
