@@ -261,9 +261,11 @@ void run_reduce(const Op& op, const Tensor& x, const std::vector<bool>& reduced,
                              for (; r < n; ++r, ++pos)
                                accumulate_row(op, acc.data(), reinterpret_cast<const in_t*>(p[0] + r * s[0]), len, pos);
                            });
-      for (std::int64_t j = 0; j < len; ++j) {
-        if (nck == 1) emit(q * J + j0 + j, acc[static_cast<std::size_t>(j)]);
-        else partial[static_cast<std::size_t>(t * B + j)] = acc[static_cast<std::size_t>(j)];
+      if (nck == 1) {
+        const std::int64_t o0 = q * J + j0;
+        for (std::int64_t j = 0; j < len; ++j) emit(o0 + j, acc[static_cast<std::size_t>(j)]);
+      } else {
+        for (std::int64_t j = 0; j < len; ++j) partial[static_cast<std::size_t>(t * B + j)] = acc[static_cast<std::size_t>(j)];
       }
     }
   });
