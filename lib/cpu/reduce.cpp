@@ -327,6 +327,22 @@ void min_with_index(const Tensor& values, const Tensor& indices, const Tensor& x
 void all(const Tensor& out, const Tensor& x, const ReduceMask& reduced) { logical<true>(out, x, reduced); }
 void any(const Tensor& out, const Tensor& x, const ReduceMask& reduced) { logical<false>(out, x, reduced); }
 
+namespace {
+
+// Running sums of K contiguous rows of n, side by side: K independent chains of adds (one row's
+// chain is latency-bound; 4 rows took 28-long rows from 393 to 293 us on (64,16,28,28), 8 lost).
+template <std::int64_t K, typename Acc, typename T, typename Out>
+void scan_rows(const T* x, Out* out, std::int64_t n) {
+  Acc acc[K] = {};
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t k = 0; k < K; ++k) {
+      acc[k] += static_cast<Acc>(x[k * n + i]);
+      out[k * n + i] = static_cast<Out>(acc[k]);
+    }
+}
+
+}  // namespace
+
 // Lines along dim are independent; when the last kept dim is contiguous, blocks of neighbouring
 // lines advance together (whole rows per step, vectorisable) instead of one strided line each.
 void cumsum(const Tensor& out, const Tensor& x, std::int64_t dim) {
@@ -347,15 +363,9 @@ void cumsum(const Tensor& out, const Tensor& x, std::int64_t dim) {
       const std::int64_t rows = x.numel() / n;
       const std::int64_t grain = std::max<std::int64_t>(1, reduce_detail::kGrainElems / n);
       detail::parallel_for(0, rows, grain, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t r = b; r < e; ++r) {
-          const T* xr = px + r * n;
-          Out* orow = po + r * n;
-          Acc acc = 0;
-          for (std::int64_t i = 0; i < n; ++i) {
-            acc += static_cast<Acc>(xr[i]);
-            orow[i] = static_cast<Out>(acc);
-          }
-        }
+        std::int64_t r = b;
+        for (; r + 4 <= e; r += 4) scan_rows<4, Acc>(px + r * n, po + r * n, n);
+        for (; r < e; ++r) scan_rows<1, Acc>(px + r * n, po + r * n, n);
       });
       return;
     }
