@@ -12,6 +12,8 @@
 namespace tapeflow::cpu {
 namespace {
 
+using conv_detail::copy_run;
+
 // The outputs o in [0, n_out) whose input position o * s + off lies in [0, n_in).
 struct Range {
   std::int64_t lo, hi;
@@ -45,20 +47,6 @@ void for_each_col_segment(const ConvGeom& g, std::int64_t oh0, std::int64_t oh1,
         }
       }
     }
-}
-
-// d[0, n) = s[0, n) for the short runs of im2col (one output row, often under 32 elements),
-// where a memcpy call per run costs more than the copy: fixed-size chunks (inlined moves), the
-// last one overlapping the previous when n is not a multiple of the chunk.
-template <typename T>
-inline void copy_run(T* d, const T* s, std::int64_t n) {
-  constexpr std::int64_t kChunk = 32 / sizeof(T);
-  if (n < kChunk) {
-    for (std::int64_t i = 0; i < n; ++i) d[i] = s[i];
-    return;
-  }
-  for (std::int64_t i = 0; i + kChunk < n; i += kChunk) std::memcpy(d + i, s + i, sizeof(T) * kChunk);
-  std::memcpy(d + n - kChunk, s + n - kChunk, sizeof(T) * kChunk);
 }
 
 template <typename T>

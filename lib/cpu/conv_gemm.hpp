@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <mutex>
 #include <type_traits>
@@ -24,6 +25,20 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, cons
     cblas_sgemm(CblasRowMajor, a, b, i(M), i(N), i(K), 1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));
   else
     cblas_dgemm(CblasRowMajor, a, b, i(M), i(N), i(K), 1.0, A, i(lda), B, i(ldb), beta, C, i(ldc));
+}
+
+// d[0, n) = s[0, n) for the short runs of im2col and of the padded planes (one image or output
+// row, often under 32 elements), where a memcpy call per run costs more than the copy: fixed-size chunks (inlined moves), the
+// last one overlapping the previous when n is not a multiple of the chunk.
+template <typename T>
+inline void copy_run(T* d, const T* s, std::int64_t n) {
+  constexpr std::int64_t kChunk = 32 / sizeof(T);
+  if (n < kChunk) {
+    for (std::int64_t i = 0; i < n; ++i) d[i] = s[i];
+    return;
+  }
+  for (std::int64_t i = 0; i + kChunk < n; i += kChunk) std::memcpy(d + i, s + i, sizeof(T) * kChunk);
+  std::memcpy(d + n - kChunk, s + n - kChunk, sizeof(T) * kChunk);
 }
 
 // Same rule as linalg's set_blas_threads (lib/cpu/gemm.cpp): only touch OpenBLAS when needed.

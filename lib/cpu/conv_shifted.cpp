@@ -14,6 +14,7 @@
 namespace tapeflow::cpu {
 namespace {
 
+using conv_detail::copy_run;
 using conv_detail::gemm;
 
 // Below this many input channels per group each tap's GEMM is too thin (K = C); im2col's single
@@ -92,8 +93,7 @@ void copy_image_planes(const T* from, T* to, const ConvGeom& g, const Plane& p, 
     for (std::int64_t c = 0; c < g.C; ++c) {
       const std::int64_t image_row = (c * g.H + ih) * W, planes_row = row0 + c * p.size;
       if (sW == 1) {
-        std::memcpy(to + (to_planes ? planes_row : image_row), from + (to_planes ? image_row : planes_row),
-                    sizeof(T) * static_cast<std::size_t>(W));
+        copy_run(to + (to_planes ? planes_row : image_row), from + (to_planes ? image_row : planes_row), W);
       } else if (sW == 2 && W >= 2) {
         if (to_planes) split_row(from + image_row, to + planes_row, to + planes_row + odd, W);
         else merge_row(from + planes_row, from + planes_row + odd, to + image_row, W);
@@ -115,7 +115,7 @@ template <typename T>
 void grad_to_grid(const T* grad, std::int64_t Mg, const ConvGeom& g, const Plane& p, T* grid) {
   for (std::int64_t m = 0; m < Mg; ++m)
     for (std::int64_t oh = 0; oh < g.Ho; ++oh)
-      std::memcpy(grid + m * p.grid + oh * p.Wq, grad + (m * g.Ho + oh) * g.Wo, sizeof(T) * static_cast<std::size_t>(g.Wo));
+      copy_run(grid + m * p.grid + oh * p.Wq, grad + (m * g.Ho + oh) * g.Wo, g.Wo);
 }
 
 // by_tap[tap][o][c] = w[o][c][tap] (to_tap) or back (!to_tap): each tap's weights as one Cout x C matrix.
