@@ -4,7 +4,6 @@
 #include "cpu/conv.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "cpu/conv_gemm.hpp"
 #include "cpu/conv_shifted.hpp"

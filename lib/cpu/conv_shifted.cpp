@@ -6,7 +6,6 @@
 #include "cpu/conv_shifted.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "cpu/conv_gemm.hpp"
@@ -32,13 +31,13 @@ constexpr std::int64_t kGridBlockBytes = std::int64_t(256) << 10;
 // Layout: [phase][channel][Hq][Wq]; the grid has Ho rows of Wq columns.
 struct Plane {
   std::int64_t sH, sW, Hq, Wq, size, phase_size, slack, grid;
-  Plane(const ConvGeom& g, std::int64_t C)
+  explicit Plane(const ConvGeom& g)
       : sH(g.sH),
         sW(g.sW),
         Hq((g.H + 2 * g.pH + g.sH - 1) / g.sH),
         Wq((g.W + 2 * g.pW + g.sW - 1) / g.sW),
         size(Hq * Wq),
-        phase_size(C * size),
+        phase_size(g.C * size),
         // Thrown-away columns of the last grid row read up to (kW-1)*dW/sW past the last plane.
         slack((g.kW - 1) * g.dW / g.sW),
         grid(g.Ho * Wq) {}
@@ -141,14 +140,14 @@ bool conv_uses_shifted_gemm(const ConvGeom& g) {
   if (g.is_pointwise() || g.C < kMinChannels || g.Ho <= 0 || g.Wo <= 0) return false;
   // A window narrower than the stride skips input pixels that the phase planes would copy anyway.
   if ((g.kH - 1) * g.dH + 1 < g.sH || (g.kW - 1) * g.dW + 1 < g.sW) return false;
-  const std::int64_t thrown_away = Plane(g, g.C).Wq - g.Wo;
+  const std::int64_t thrown_away = Plane(g).Wq - g.Wo;
   return thrown_away * 4 <= g.Wo;
 }
 
 template <typename T>
 void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std::int64_t N, std::int64_t Cout,
                             const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g, g.C);
+  const Plane p(g);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, rows = block_rows<T>(Mg, p, g);
   std::vector<T> wt(static_cast<std::size_t>(taps * Cout * C));
   regroup_taps(w, wt.data(), Cout, g, true);
@@ -181,7 +180,7 @@ void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std:
 template <typename T>
 void conv2d_backward_input_shifted(T* grad_in, const T* grad_out, const T* w, std::int64_t N, std::int64_t Cout,
                                    const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g, g.C);
+  const Plane p(g);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW;
   const std::int64_t rows = block_rows<T>(std::max(Mg, C), p, g);
   std::vector<T> wt(static_cast<std::size_t>(taps * Cout * C));
@@ -207,7 +206,7 @@ void conv2d_backward_input_shifted(T* grad_in, const T* grad_out, const T* w, st
 template <typename T>
 void conv2d_backward_weight_shifted(T* grad_w, const T* grad_out, const T* in, std::int64_t N, std::int64_t Cout,
                                     const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g, g.C);
+  const Plane p(g);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, total = taps * Cout * C;
   const std::int64_t rows = block_rows<T>(std::max(Mg, C), p, g);
   const std::int64_t pad_size = p.padded_image();
