@@ -221,6 +221,14 @@ void run_reduce(const Op& op, const Tensor& x, const std::vector<bool>& reduced,
   const std::int64_t tasks = groups * nck;
   const std::int64_t grain = std::max<std::int64_t>(1, kGrainElems / std::max<std::int64_t>(1, chunk * B));
   detail::parallel_for(0, tasks, grain, [&](std::int64_t tb, std::int64_t te) {
+    if (!outer && nck == 1) {  // one task per output (the common case: no divisions per output)
+      Cursor cur(g.kept_sizes, g.kept_strides, tb);
+      for (std::int64_t o = tb; o < te; ++o) {
+        if (o > tb) cur.next();
+        emit(o, reduce_positions(op, red, base + cur.offset * es, 0, g.K, op.init()));
+      }
+      return;
+    }
     if (!outer) {
       // One output per group; tasks are (output, chunk) with chunk fastest.
       Cursor cur(g.kept_sizes, g.kept_strides, tb / nck);
