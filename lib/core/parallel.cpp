@@ -46,6 +46,7 @@ class ThreadPool {
     }
     cv_.notify_all();
     work_on_job(fn);
+    spin_until_done();
     std::unique_lock<std::mutex> lock(mutex_);
     // Also wait for every worker that picked up this job, so none can touch fn after we return.
     done_cv_.wait(lock, [this] { return pending_ == 0 && active_ == 0; });
@@ -92,6 +93,17 @@ class ThreadPool {
     }
   }
 
+  // The caller, its own share done, polls a while before sleeping on done_cv_: waking from a
+  // condition variable costs tens of microseconds on this VM, which every parallel op paid
+  // whenever a worker finished last (exp on 256K floats: 27 us on 1 thread, 31-35 us on 2).
+  void spin_until_done() const {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    while (pending_.load(std::memory_order_acquire) != 0 || active_.load(std::memory_order_acquire) != 0) {
+      std::this_thread::yield();
+      if (std::chrono::steady_clock::now() >= deadline) return;
+    }
+  }
+
   void worker_loop() {
     std::uint64_t seen = 0;
     for (;;) {
@@ -126,9 +138,10 @@ class ThreadPool {
   std::mutex run_mutex_, mutex_;
   std::condition_variable cv_, done_cv_;
   const std::function<void(std::int64_t)>* job_ = nullptr;
-  std::int64_t tasks_ = 0, pending_ = 0, active_ = 0;
+  std::int64_t tasks_ = 0;
   std::atomic<std::int64_t> next_{0};
-  // Written under mutex_; atomic so that spinning workers may read them without it.
+  // Written under mutex_; atomic so that spinning threads may read them without it.
+  std::atomic<std::int64_t> pending_{0}, active_{0};
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
   std::exception_ptr error_;
