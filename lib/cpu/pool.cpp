@@ -3,7 +3,6 @@
 #include "cpu/pool.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cmath>
 #include <limits>
@@ -15,6 +14,7 @@
 #endif
 
 #include "core/parallel.hpp"
+#include "kernels/branchless.hpp"
 #include "cpu/reduce.hpp"
 #include "kernels/pool_window.hpp"
 
@@ -45,22 +45,15 @@ void for_each_output_row(std::int64_t planes, std::int64_t Ho, std::int64_t work
 
 }  // namespace
 
-// c ? a : b through bit masks: compilers turn a plain ?: on floats into a branch, which
-// mispredicts half the time when the condition is random (as which tap of a window wins).
-template <typename T>
-inline T pick(bool c, T a, T b) {
-  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  const U m = U(0) - static_cast<U>(c);
-  return std::bit_cast<T>((std::bit_cast<U>(a) & m) | (std::bit_cast<U>(b) & ~m));
-}
+using kernels::branchless_select;
 
 // Takes tap i with value v when it beats the best so far; as PyTorch, a NaN wins (the last
 // NaN's index).
 template <typename T>
 inline void take_max(T v, std::int64_t i, T& best, std::int64_t& best_i) {
   const bool take = kernels::max_pool_takes(v, best);
-  best = pick(take, v, best);
-  best_i = pick(take, i, best_i);
+  best = branchless_select(take, v, best);
+  best_i = branchless_select(take, i, best_i);
 }
 
 #if defined(__SSE2__)
@@ -140,8 +133,8 @@ void max_interior(const T* plane, const PoolGeom& g, const std::int64_t* tap_off
     for (std::int64_t t = 0; t < taps; ++t) {
       const T v = base[j * sW + tap_offsets[t]];
       const bool take = kernels::max_pool_takes(v, best);
-      best = pick(take, v, best);
-      at = pick(take, static_cast<Tap>(tap_offsets[t]), at);
+      best = branchless_select(take, v, best);
+      at = branchless_select(take, static_cast<Tap>(tap_offsets[t]), at);
     }
     out[j] = best;
     won[j] = at;

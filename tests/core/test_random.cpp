@@ -398,6 +398,23 @@ TEST_CASE("dropout") {
   const auto av = values(a), dv = values(d);
   for (std::size_t i = 0; i < av.size(); ++i) REQUIRE((dv[i] == 0.0 || dv[i] == av[i] * 2.0));
 
+  // A dropped element is 0 whatever its value (inf and NaN too); a kept one is scaled.
+  std::vector<float> pattern;
+  for (int i = 0; i < 250; ++i) pattern.insert(pattern.end(), {INFINITY, -INFINITY, NAN, 1.0f});
+  const Tensor special = tensor(pattern);
+  const Tensor ds = dropout(special, 0.5);
+  const auto sv = values(special), dsv = values(ds);
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < sv.size(); ++i) {
+    if (dsv[i] == 0.0 && std::signbit(dsv[i]) == false) {
+      ++dropped;
+      continue;
+    }
+    if (std::isnan(sv[i])) REQUIRE(std::isnan(dsv[i]));
+    else REQUIRE(dsv[i] == sv[i] * 2.0);
+  }
+  REQUIRE(dropped > 400);
+  REQUIRE(dropped < 600);
   REQUIRE(values(dropout(a, 1.0)) == std::vector<double>(12, 0.0));
   REQUIRE(values(dropout(a, 0.0)) == av);
   REQUIRE(dropout(a, 0.5, /*training=*/false).is_same(a));
