@@ -41,15 +41,17 @@ struct Plane {
         // Thrown-away columns of the last grid row read up to (kW-1)*dW/sW past the last plane.
         slack((g.kW - 1) * g.dW / g.sW),
         grid(g.Ho * Wq) {}
-  std::int64_t shift(const ConvGeom& g, std::int64_t tap) const {
-    const std::int64_t y = (tap / g.kW) * g.dH, x = (tap % g.kW) * g.dW;
+  // Where channel 0's padded pixel (y, x) lies.
+  std::int64_t offset(std::int64_t y, std::int64_t x) const {
     return ((y % sH) * sW + x % sW) * phase_size + (y / sH) * Wq + x / sW;
+  }
+  std::int64_t shift(const ConvGeom& g, std::int64_t tap) const {
+    return offset((tap / g.kW) * g.dH, (tap % g.kW) * g.dW);
   }
   std::int64_t padded_image() const { return sH * sW * phase_size + slack; }
   // Where the padded planes keep input pixel (c, ih, iw).
   std::int64_t at(const ConvGeom& g, std::int64_t c, std::int64_t ih, std::int64_t iw) const {
-    const std::int64_t y = ih + g.pH, x = iw + g.pW;
-    return ((y % sH) * sW + x % sW) * phase_size + c * size + (y / sH) * Wq + x / sW;
+    return offset(ih + g.pH, iw + g.pW) + c * size;
   }
 };
 

@@ -52,22 +52,28 @@ void store_stream(T* p, const xsimd::batch<T, Arch>& b) {
 // Their plain alternative, copying through a zero-padded buffer, stalls: a vector load of lanes
 // just written one element at a time cannot be forwarded from the store buffer (measured: a
 // third of a 1-element add's kernel time). SSE2 has no masked load and keeps the buffer.
-template <class Arch>
-constexpr bool kHasMaskedAccess =
-    std::is_same_v<Arch, xsimd::avx512bw> || std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>;
+template <class T>
+__m256i avx2_lane_mask(std::int64_t rest) {  // all ones in lanes [0, rest) of T-sized lanes
+  if constexpr (std::is_same_v<T, float>)
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rest)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  else
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(rest), _mm256_setr_epi64x(0, 1, 2, 3));
+}
 
 template <class Arch, class T>
 xsimd::batch<T, Arch> load_partial(const T* p, std::int64_t rest) {
+  using B = xsimd::batch<T, Arch>;
   if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
     const auto mask = static_cast<std::uint16_t>((1u << rest) - 1);
     if constexpr (std::is_same_v<T, float>) return _mm512_maskz_loadu_ps(mask, p);
     else return _mm512_maskz_loadu_pd(static_cast<__mmask8>(mask), p);
+  } else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+    if constexpr (std::is_same_v<T, float>) return _mm256_maskload_ps(p, avx2_lane_mask<T>(rest));
+    else return _mm256_maskload_pd(p, avx2_lane_mask<T>(rest));
   } else {
-    if constexpr (std::is_same_v<T, float>)
-      return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rest)),
-                                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
-    else
-      return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(rest), _mm256_setr_epi64x(0, 1, 2, 3)));
+    alignas(64) T buf[B::size] = {};
+    for (std::int64_t j = 0; j < rest; ++j) buf[j] = p[j];
+    return B::load_aligned(buf);
   }
 }
 
@@ -77,30 +83,21 @@ void store_partial(T* p, const xsimd::batch<T, Arch>& b, std::int64_t rest) {
     const auto mask = static_cast<std::uint16_t>((1u << rest) - 1);
     if constexpr (std::is_same_v<T, float>) _mm512_mask_storeu_ps(p, mask, b);
     else _mm512_mask_storeu_pd(p, static_cast<__mmask8>(mask), b);
+  } else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+    if constexpr (std::is_same_v<T, float>) _mm256_maskstore_ps(p, avx2_lane_mask<T>(rest), b);
+    else _mm256_maskstore_pd(p, avx2_lane_mask<T>(rest), b);
   } else {
-    if constexpr (std::is_same_v<T, float>)
-      _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rest)),
-                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), b);
-    else
-      _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(rest), _mm256_setr_epi64x(0, 1, 2, 3)), b);
+    alignas(64) T buf[xsimd::batch<T, Arch>::size];
+    b.store_aligned(buf);
+    for (std::int64_t j = 0; j < rest; ++j) p[j] = buf[j];
   }
 }
 
-// out[i, i + rest) for rest < W, through masked or zero-padded batches (no scalar instantiation
-// of f).
+// out[i, i + rest) for rest < W, through partial batches (no scalar instantiation of f).
 template <class Arch, class F, class T, std::size_t N, std::size_t... I>
 void contig_partial(const F& f, T* out, const T* const (&in)[N], std::int64_t i, std::int64_t rest,
                     std::index_sequence<I...>) {
-  using B = xsimd::batch<T, Arch>;
-  if constexpr (kHasMaskedAccess<Arch>) {
-    store_partial<Arch>(out + i, f(load_partial<Arch>(in[I] + i, rest)...), rest);
-  } else {
-    alignas(64) T buf[N + 1][B::size] = {};
-    for (std::size_t k = 0; k < N; ++k)
-      for (std::int64_t j = 0; j < rest; ++j) buf[k][j] = in[k][i + j];
-    f(B::load_aligned(buf[I])...).store_aligned(buf[N]);
-    for (std::int64_t j = 0; j < rest; ++j) out[i + j] = buf[N][j];
-  }
+  store_partial<Arch>(out + i, f(load_partial<Arch>(in[I] + i, rest)...), rest);
 }
 
 // Software prefetch of the `bytes` that lie 8 KiB past p. One core's hardware prefetcher alone

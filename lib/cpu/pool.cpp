@@ -14,8 +14,8 @@
 #endif
 
 #include "core/parallel.hpp"
-#include "kernels/branchless.hpp"
 #include "cpu/reduce.hpp"
+#include "kernels/branchless.hpp"
 #include "kernels/pool_window.hpp"
 
 namespace tapeflow::cpu {

@@ -57,14 +57,7 @@ T row_exp_sum(const T* x, T a, T b, T* y, std::int64_t n) {
   T sum = xsimd::hadd(s0 + s1);
   if (i < n) {  // the tail through one masked or padded batch (its padding lanes are not summed)
     const std::int64_t rest = n - i;
-    if constexpr (kHasMaskedAccess<Arch>) {
-      store_partial<Arch>(y + i, exp_of((load_partial<Arch>(x + i, rest) - va) - vb), rest);
-    } else {
-      alignas(64) T buf[W] = {};
-      for (std::int64_t j = 0; j < rest; ++j) buf[j] = x[i + j];
-      exp_of((B::load_aligned(buf) - va) - vb).store_aligned(buf);
-      for (std::int64_t j = 0; j < rest; ++j) y[i + j] = buf[j];
-    }
+    store_partial<Arch>(y + i, exp_of((load_partial<Arch>(x + i, rest) - va) - vb), rest);
     for (; i < n; ++i) sum += y[i];
   }
   return sum;
