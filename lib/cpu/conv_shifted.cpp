@@ -34,13 +34,23 @@ struct Plane {
   explicit Plane(const ConvGeom& g)
       : sH(g.sH),
         sW(g.sW),
-        Hq((g.H + 2 * g.pH + g.sH - 1) / g.sH),
-        Wq((g.W + 2 * g.pW + g.sW - 1) / g.sW),
+        Hq((g.H + 2 * g.pH + g.sH - 1) / g.sH + 1),  // + a zero row: the last row's right padding wraps into it
+        Wq(row_period(g) / g.sW),
         size(Hq * Wq),
         phase_size(g.C * size),
         // Thrown-away columns of the last grid row read up to (kW-1)*dW/sW past the last plane.
         slack((g.kW - 1) * g.dW / g.sW),
         grid(g.Ho * Wq) {}
+  // Padded rows share their padding columns: row y starts row_period columns after row y - 1,
+  // where row_period is the least (a multiple of the stride) that keeps every read of a left or
+  // right padding column off the pixels of the rows above and below, and leaves a grid row room
+  // for the Wo outputs. 3x3 pad 1 on 28 columns: 29 instead of 30, so 1 thrown-away grid column
+  // in 29 instead of 2 in 30.
+  static std::int64_t row_period(const ConvGeom& g) {
+    const std::int64_t last_read = (g.Wo - 1) * g.sW + (g.kW - 1) * g.dW;  // padded column
+    const std::int64_t period = std::max({g.W + g.pW, last_read + 1 - g.pW, g.Wo * g.sW});
+    return (period + g.sW - 1) / g.sW * g.sW;
+  }
   // Where channel 0's padded pixel (y, x) lies.
   std::int64_t offset(std::int64_t y, std::int64_t x) const {
     return ((y % sH) * sW + x % sW) * phase_size + (y / sH) * Wq + x / sW;

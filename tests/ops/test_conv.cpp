@@ -84,6 +84,8 @@ TEST_CASE("conv2d matches a direct convolution over option combinations") {
       {{8, 16, 24, 24}, {16, 16, 3, 3}, 1, 1, 1, 1, 1, 1, 1, true}, // parallel over images
       {{1, 64, 40, 40}, {8, 64, 5, 5}, 1, 1, 0, 0, 1, 1, 1, true},  // several row blocks per image
       {{2, 32, 30, 17}, {8, 8, 5, 3}, 2, 1, 2, 1, 1, 2, 4, true},   // blocks + groups + options
+      {{2, 4, 7, 7}, {5, 4, 3, 3}, 2, 2, 0, 1, 1, 1, 1, true},      // rows share padding; last row wraps
+      {{2, 4, 5, 6}, {3, 4, 2, 3}, 1, 1, 1, 3, 1, 1, 1, false},     // padding wider than the window
   };
   std::uint64_t seed = 1;
   for (const auto& k : cases)
