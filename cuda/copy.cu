@@ -59,13 +59,30 @@ void copy(const Tensor& dst, const Tensor& src) {
     const cudaStream_t stream = current_stream(dst.device().index());
     TAPEFLOW_CUDA_CHECK(cudaMemcpyPeerAsync(to.block.data_ptr(), dst.device().index(), from.data_ptr(),
                                             src.device().index(), bytes, stream));
+    // Once we return, the source block (a temporary from dense(), or the caller's) may go back to
+    // the source device's allocator and be reused by work on that device's stream, which is not
+    // ordered after this copy: make that stream wait for it.
+    cudaEvent_t copied = nullptr;
+    TAPEFLOW_CUDA_CHECK(cudaEventCreateWithFlags(&copied, cudaEventDisableTiming));
+    cudaError_t status = cudaEventRecord(copied, stream);
+    if (status == cudaSuccess) {
+      DeviceGuard src_guard(src.device().index());
+      status = cudaStreamWaitEvent(current_stream(src.device().index()), copied, 0);
+    }
+    const cudaError_t destroyed = cudaEventDestroy(copied);  // the queued wait keeps what it needs
+    TAPEFLOW_CUDA_CHECK(status);
+    TAPEFLOW_CUDA_CHECK(destroyed);
   } else if (dst.is_cuda()) {
-    // Host to device: pageable memory is staged by the driver before this returns; pinned memory
-    // is read by the GPU later, so its block is marked in use until the copy is done.
+    // Host to device, blocking like PyTorch's default (non_blocking=false; tapeflow has no
+    // non_blocking option): the caller may write into src as soon as this returns. Pageable memory
+    // is staged by the driver before cudaMemcpyAsync returns, but pinned memory is read by the GPU
+    // during the transfer, so wait for it. The pinned block is still marked in use, which keeps the
+    // host allocator's bookkeeping right should an asynchronous path be added.
     DeviceGuard guard(dst.device().index());
     const cudaStream_t stream = current_stream(dst.device().index());
     TAPEFLOW_CUDA_CHECK(cudaMemcpyAsync(to.block.data_ptr(), from.data_ptr(), bytes, cudaMemcpyHostToDevice, stream));
     record_host_use(from.data_ptr(), stream, dst.device().index());
+    TAPEFLOW_CUDA_CHECK(cudaStreamSynchronize(stream));
   } else {  // device to host: the host reads the values next, so wait for them
     DeviceGuard guard(src.device().index());
     const cudaStream_t stream = current_stream(src.device().index());

@@ -127,7 +127,9 @@ void Map<F, Out, In...>::run(const F& f, const Tensor& out, const Tensor* const*
   auto ops = detail::make_operands<N + 1>(out.shape(), operands);
   detail::coalesce(ops);
   if (elementwise::try_strided<std::uint32_t, F, Out, In...>(f, ops, n, stream)) return;
-  elementwise::try_strided<long long, F, Out, In...>(f, ops, n, stream);
+  // No kernel ran when even 64-bit offsets do not fit: never leave out unwritten silently.
+  if (!elementwise::try_strided<long long, F, Out, In...>(f, ops, n, stream))
+    fail<ShapeError>("elementwise", "operand offsets exceed the 64-bit index range");
 }
 
 }  // namespace tapeflow::cuda_backend

@@ -149,7 +149,8 @@ __global__ void tiled_gemm_kernel(TiledGemmArgs<T> p) {
       if (row < p.m && col < p.n) {
         T& out = c[row * p.crs + col * p.ccs];
         const U prev = ub == 0 ? U(0) : ub * static_cast<U>(out);  // beta == 0 ignores C, as BLAS
-        out = static_cast<T>(ua * acc + prev);
+        // k == 0 gives beta * C, as BLAS and the CPU: ua * acc would be inf * 0 = NaN for alpha inf/NaN.
+        out = static_cast<T>(p.k == 0 ? prev : ua * acc + prev);
       }
     }
   }

@@ -1,9 +1,9 @@
 #pragma once
 // Page-locked ("pinned") host memory for Tensor::pin_memory, cached for reuse like device
-// memory. A host-to-device copy from a pinned block runs asynchronously on the stream, so the
-// copy records an event on the block; a freed block is handed out again only once every copy
-// that read it has finished (PyTorch's CachingHostAllocator). host_allocate/host_deallocate/
-// is_pinned are declared in core/cuda_api.hpp.
+// memory. A host-to-device copy from a pinned block is read by the GPU on the stream, so the copy
+// records an event on the block (copy() also waits for it today: it has no non_blocking option);
+// a freed block is handed out again only once every copy that read it has finished (PyTorch's
+// CachingHostAllocator). host_allocate/host_deallocate/is_pinned are declared in core/cuda_api.hpp.
 #include <cuda_runtime.h>
 
 namespace tapeflow::cuda_backend {

@@ -61,6 +61,13 @@ __global__ void class_loss_kernel(Dims d, const T* x, const I* target, const T* 
   for_each_sample<G>(d.samples, [&](long long s, int lane) {
     const T* col = x + cl::class_offset(s, 0, d.C, d.inner);  // class k at col[k * inner]
     const long long t = target[s];
+    // The op layer checks targets first; should a bad one get here, it gives NaN instead of
+    // reading out of bounds. t is one sample's, uniform over a warp (G == 32) or per thread
+    // (G == 1), so either all lanes of a warp leave or none do, and the shuffles below stay safe.
+    if (!cl::target_in_range(t, d.C, d.ignore_index)) {
+      if (lane == 0) per_sample[s] = std::numeric_limits<double>::quiet_NaN();
+      return;
+    }
     if (!from_logits) {  // nll_loss: -weight[t] * x[t]
       if (lane == 0) per_sample[s] = t == d.ignore_index ? 0.0 : -cl::class_weight(w, t) * double(col[t * d.inner]);
       return;
@@ -108,7 +115,7 @@ __global__ void class_loss_backward_kernel(Dims d, T* out, const T* x, const I* 
     const long long off = cl::class_offset(s, 0, d.C, d.inner);
     T* ocol = out + off;
     const long long t = target[s];
-    if (t == d.ignore_index) {
+    if (t == d.ignore_index || t < 0 || t >= d.C) {  // out of range (see class_loss_kernel): zeros too
       for (long long k = lane; k < d.C; k += G) ocol[k * d.inner] = T(0);
       return;
     }
@@ -135,7 +142,7 @@ __global__ void class_loss_coefficients_kernel(Dims d, const I* target, const T*
   for_each_sample<G>(d.samples, [&](long long s, int lane) {
     T* acol = a + cl::class_offset(s, 0, d.C, d.inner);
     const long long t = target[s];
-    if (t == d.ignore_index) {
+    if (t == d.ignore_index || t < 0 || t >= d.C) {  // out of range (see class_loss_kernel): zeros too
       for (long long k = lane; k < d.C; k += G) acol[k * d.inner] = T(0);
       if (lane == 0) sums[s] = T(0);
       return;

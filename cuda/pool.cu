@@ -25,7 +25,7 @@ __global__ void max_pool_kernel(const T* x, PoolGeom g, long long total, T* out,
     const Window hw = kernels::dilated_window(oh * g.sH - g.pH, g.kH, g.dH, g.H);
     const Window ww = kernels::dilated_window(ow * g.sW - g.pW, g.kW, g.dW, g.W);
     T best = -std::numeric_limits<T>::infinity();
-    long long best_i = hw.begin * g.W + ww.begin;
+    long long best_i = kernels::max_pool_first_index(hw, ww, g.W);
     for (long long h = hw.begin; h < hw.end; h += g.dH)
       for (long long w = ww.begin; w < ww.end; w += g.dW) {
         const T v = plane[h * g.W + w];
@@ -42,7 +42,10 @@ __global__ void max_pool_kernel(const T* x, PoolGeom g, long long total, T* out,
 template <class T>
 __global__ void max_pool_backward_kernel(const T* grad, const std::int64_t* indices, long long out_plane,
                                          long long in_plane, long long total, T* grad_input) {
-  for (long long i = first_item(); i < total; i += item_step()) atomicAdd(grad_input + (i / out_plane) * in_plane + indices[i], grad[i]);
+  for (long long i = first_item(); i < total; i += item_step()) {
+    const long long k = indices[i];
+    if (k >= 0 && k < in_plane) atomicAdd(grad_input + (i / out_plane) * in_plane + k, grad[i]);  // -1: all padding
+  }
 }
 
 // The two average pools' windows, as device functors: the window of output (oh, ow), and the

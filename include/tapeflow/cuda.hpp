@@ -21,8 +21,10 @@ void set_device(int device);     // makes `device` the calling thread's current 
 void synchronize(int device = -1);  // waits for all work queued on the device
 
 // The caching allocator keeps freed GPU memory for reuse instead of returning it to the
-// driver: memory_allocated() is what live tensors occupy (sizes rounded to 512 bytes),
-// memory_reserved() what the cache holds from the driver (allocated + cached).
+// driver: memory_allocated() is what live tensors occupy, memory_reserved() what the cache holds
+// from the driver (allocated + cached). A tensor occupies its size rounded up to 512 bytes, or
+// the whole cached block it got when over 1 MiB and the block's leftover would be 1 MiB or less
+// (not split off), as PyTorch: a 19.5 MiB tensor alone in a 20 MiB segment counts 20 MiB.
 std::size_t memory_allocated(int device = -1);
 std::size_t memory_reserved(int device = -1);
 std::size_t max_memory_allocated(int device = -1);  // peak since start or reset_peak_memory_stats

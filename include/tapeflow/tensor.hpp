@@ -111,8 +111,8 @@ class Tensor {
   Tensor clone() const;
   Tensor detach() const;  // shares storage, no autograd history
   // A contiguous copy in page-locked host memory, which the GPU reads directly (faster copies
-  // to a GPU, queued without waiting); *this when already pinned. Only for CPU tensors; throws
-  // DeviceError when tapeflow has no CUDA or the machine no GPU (as PyTorch).
+  // to a GPU); *this when already pinned. Only for CPU tensors; throws DeviceError when tapeflow
+  // has no CUDA or the machine no GPU (as PyTorch).
   Tensor pin_memory() const;
   bool is_pinned() const;  // in page-locked host memory (always false without CUDA)
   Tensor& copy_(const Tensor& src);  // broadcasts src, converts dtype

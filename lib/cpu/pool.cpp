@@ -174,7 +174,7 @@ void max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, std::
       const auto clipped = [&](std::int64_t ow) {
         const Window ww = dilated_window(ow * g.sW - g.pW, g.kW, g.dW, g.W);
         T best = -std::numeric_limits<T>::infinity();
-        std::int64_t best_i = hw.begin * g.W + ww.begin;
+        std::int64_t best_i = kernels::max_pool_first_index(hw, ww, g.W);
         for (std::int64_t h = hw.begin; h < hw.end; h += g.dH)
           for (std::int64_t w = ww.begin; w < ww.end; w += g.dW) take_max(plane[h * g.W + w], h * g.W + w, best, best_i);
         o[row + ow] = best;
@@ -198,7 +198,8 @@ void max_pool2d_backward(const Tensor& grad_input, const Tensor& grad, const Ten
       std::fill(gi + b * in_plane, gi + e * in_plane, T(0));
       for (std::int64_t p = b; p < e; ++p) {
         T* plane = gi + p * in_plane;
-        for (std::int64_t j = p * out_plane, end = j + out_plane; j < end; ++j) plane[idx[j]] += go[j];
+        for (std::int64_t j = p * out_plane, end = j + out_plane; j < end; ++j)
+          if (idx[j] >= 0 && idx[j] < in_plane) plane[idx[j]] += go[j];  // -1: a window wholly in the padding
       }
     });
   });

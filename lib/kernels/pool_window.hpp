@@ -31,6 +31,13 @@ TAPEFLOW_HD inline bool max_pool_takes(T v, T best) {
   return (v > best) | (v != v);
 }
 
+// The index a max window's search starts from: its first in-bounds tap, or -1 when the window
+// lies wholly in the padding (possible with dilation > 1): its output is -inf, and backward skips
+// it. PyTorch starts from the clipped window's corner there, which may lie outside the plane.
+TAPEFLOW_HD inline std::int64_t max_pool_first_index(Window hw, Window ww, std::int64_t W) {
+  return hw.begin < hw.end && ww.begin < ww.end ? hw.begin * W + ww.begin : -1;
+}
+
 // One average window: the input rows [hb, he) and columns [wb, we) it reads, and its divisor.
 struct AvgWindow {
   std::int64_t hb, he, wb, we, count;

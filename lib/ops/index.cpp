@@ -80,7 +80,7 @@ Tensor scatter_src_backward(const Tensor& g, std::int64_t dim, const Tensor& ind
   if (gs.shape() == src_shape) return gs;
   Shape row_shape(index.shape().size(), 1);
   row_shape[0] = index.size(0);
-  const Tensor rows = arange(index.size(0)).view(row_shape).expand(index.shape());
+  const Tensor rows = arange(index.size(0), TensorOptions(kInt64).device(g.device())).view(row_shape).expand(index.shape());
   return tapeflow::scatter_add(zeros_for(g, src_shape), 0, rows, gs);
 }
 

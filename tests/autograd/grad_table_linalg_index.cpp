@@ -20,11 +20,13 @@ Tensor t_bmm(const Tensor& a, const Tensor& b) { return bmm(a, b); }
 Tensor t_dot(const Tensor& a, const Tensor& b) { return dot(a, b); }
 Tensor t_outer(const Tensor& a, const Tensor& b) { return outer(a, b); }
 
-Tensor idx(std::vector<std::int64_t> v, Shape shape) { return tensor(v, shape); }
+// Constants made inside a row's fn go to the device of its inputs (test_parity_cuda.cpp runs fn
+// on GPU inputs).
+Tensor idx(std::vector<std::int64_t> v, Shape shape, Device device) { return tensor(v, shape).to(device); }
 
 // A non-leaf copy of a leaf (scatter_add_ cannot write into a leaf that requires grad), made
 // with an index op of this family so the row needs no other family.
-Tensor copy_rows(const Tensor& x) { return index_select(x, 0, arange(x.size(0))); }
+Tensor copy_rows(const Tensor& x) { return index_select(x, 0, arange(x.size(0)).to(x.device())); }
 
 const RegisterGradCases rows({
     // ---- matmul: every shape rule ----
@@ -99,47 +101,57 @@ const RegisterGradCases rows({
     // ---- index ops (duplicate indices accumulate) ----
     {"index_select", "dim 0, duplicate indices",
      [] { return Inputs{leaf(randn64({5, 3}))}; },
-     [](const Inputs& x) { return index_select(x[0], 0, idx({0, 2, 2, 4, 0, 2}, {6})); }, true},
+     [](const Inputs& x) { return index_select(x[0], 0, idx({0, 2, 2, 4, 0, 2}, {6}, x[0].device())); }, true},
     {"index_select", "dim 1, negative and int32 indices, transposed leaf",
      [] { return Inputs{leaf(randn64({4, 3}).t())}; },
-     [](const Inputs& x) { return index_select(x[0], 1, idx({-1, 1, 3, -1}, {4}).to(kInt32)); }, true},
+     [](const Inputs& x) { return index_select(x[0], 1, idx({-1, 1, 3, -1}, {4}, x[0].device()).to(kInt32)); }, true},
     {"index_select", "0-D index",
      [] { return Inputs{leaf(randn64({3, 4}))}; },
-     [](const Inputs& x) { return index_select(x[0], 1, scalar_tensor(2, kInt64)); }, true},
+     [](const Inputs& x) {
+       return index_select(x[0], 1, scalar_tensor(2, TensorOptions(kInt64).device(x[0].device())));
+     },
+     true},
     {"gather", "dim 1, duplicates, index wider than x",
      [] { return Inputs{leaf(randn64({3, 4}))}; },
-     [](const Inputs& x) { return gather(x[0], 1, idx({0, 3, 3, 1, 0, 2, 2, 2, 1, 0, 0, 3, 1, 2, 3}, {3, 5})); },
+     [](const Inputs& x) {
+       return gather(x[0], 1, idx({0, 3, 3, 1, 0, 2, 2, 2, 1, 0, 0, 3, 1, 2, 3}, {3, 5}, x[0].device()));
+     },
      true},
     {"gather", "dim 0, index smaller than x, transposed leaf",
      [] { return Inputs{leaf(randn64({4, 3}).t())}; },
-     [](const Inputs& x) { return gather(x[0], 0, idx({2, 0, 0, 1, 2, 2}, {2, 3})); }, true},
+     [](const Inputs& x) { return gather(x[0], 0, idx({2, 0, 0, 1, 2, 2}, {2, 3}, x[0].device())); }, true},
     {"scatter_add", "duplicates, both differentiable",
      [] { return Inputs{leaf(randn64({4, 3})), leaf(randn64({3, 3}))}; },
-     [](const Inputs& x) { return scatter_add(x[0], 0, idx({0, 3, 3, 3, 1, 0, 0, 3, 2}, {3, 3}), x[1]); }, true},
+     [](const Inputs& x) {
+       return scatter_add(x[0], 0, idx({0, 3, 3, 3, 1, 0, 0, 3, 2}, {3, 3}, x[0].device()), x[1]);
+     },
+     true},
     {"scatter_add", "src larger than index, dim 1",
      [] { return Inputs{leaf(randn64({3, 4})), leaf(randn64({3, 5}))}; },
-     [](const Inputs& x) { return scatter_add(x[0], 1, idx({1, 1, 3, 0, 2, 2}, {2, 3}), x[1]); }, true},
+     [](const Inputs& x) { return scatter_add(x[0], 1, idx({1, 1, 3, 0, 2, 2}, {2, 3}, x[0].device()), x[1]); }, true},
     {"scatter_add_", "in place on a non-leaf, duplicates",
      [] { return Inputs{leaf(randn64({4, 3})), leaf(randn64({2, 3}))}; },
      [](const Inputs& x) {
        Tensor y = copy_rows(x[0]);
-       scatter_add_(y, 0, idx({1, 1, 0, 1, 3, 0}, {2, 3}), x[1]);
+       scatter_add_(y, 0, idx({1, 1, 0, 1, 3, 0}, {2, 3}, y.device()), x[1]);
        return y;
      },
      true},
     {"masked_select", "same shape",
      [] { return Inputs{leaf(randn64({3, 4}))}; },
      [](const Inputs& x) {
-       return masked_select(x[0], tensor({{true, false, true, true}, {false, false, false, true}, {true, true, false, false}}));
+       const Tensor mask = tensor({{true, false, true, true}, {false, false, false, true}, {true, true, false, false}});
+       return masked_select(x[0], mask.to(x[0].device()));
      },
      true},
     {"masked_select", "broadcast mask",
      [] { return Inputs{leaf(randn64({3, 4}))}; },
-     [](const Inputs& x) { return masked_select(x[0], tensor({false, true, true, false})); }, true},
+     [](const Inputs& x) { return masked_select(x[0], tensor({false, true, true, false}).to(x[0].device())); }, true},
     {"masked_select", "broadcast x (gradient summed)",
      [] { return Inputs{leaf(randn64({4}))}; },
      [](const Inputs& x) {
-       return masked_select(x[0], tensor({{true, false, true, true}, {false, true, false, true}, {true, true, false, false}}));
+       const Tensor mask = tensor({{true, false, true, true}, {false, true, false, true}, {true, true, false, false}});
+       return masked_select(x[0], mask.to(x[0].device()));
      },
      true},
 });

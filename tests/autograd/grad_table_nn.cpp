@@ -11,12 +11,12 @@ namespace {
 
 using Inputs = std::vector<Tensor>;
 
-// d<f(x), g>/dx at a fresh leaf x of `shape`, recorded (create_graph) so that it can be
-// differentiated again with respect to g and whatever f captured. Grad mode is forced on:
+// d<f(x), g>/dx at a fresh leaf x of `shape` (on g's device), recorded (create_graph) so that it
+// can be differentiated again with respect to g and whatever f captured. Grad mode is forced on:
 // gradcheck evaluates fn under NoGradGuard for its finite differences.
 Tensor vjp(IntArrayRef shape, const std::function<Tensor(const Tensor&)>& f, const Tensor& g) {
   EnableGradGuard on;
-  Tensor x = leaf(zeros(shape, kFloat64));
+  Tensor x = leaf(zeros(shape, TensorOptions(kFloat64).device(g.device())));
   return grad({f(x)}, {x}, {g}, std::nullopt, /*create_graph=*/true)[0];
 }
 
@@ -76,7 +76,9 @@ const ConvCfg kMixed{{1, 4, 7, 7}, {4, 2, 3, 2}, true, {2, 1}, {0, 1}, {2, 1}, 2
 const ConvCfg kPointwise{{2, 3, 3, 4}, {5, 3, 1, 1}, true, {1, 1}, {0, 0}, {1, 1}, 1};
 const ConvCfg kPointwiseStride{{1, 2, 5, 5}, {2, 2, 1, 1}, false, {2, 2}, {0, 0}, {1, 1}, 1};
 
-Tensor idx(std::vector<std::int64_t> v, Shape shape) { return tensor(v, shape); }
+// Constants made inside a row's fn go to the device of its inputs (test_parity_cuda.cpp runs fn
+// on GPU inputs).
+Tensor idx(std::vector<std::int64_t> v, Shape shape, Device device) { return tensor(v, shape).to(device); }
 
 GradCase softmax_row(const char* op, const char* label, std::function<Tensor()> make, std::int64_t dim) {
   const bool log = std::string(op) == "log_softmax";
@@ -241,18 +243,18 @@ const RegisterGradCases rows({
 
     // ---- embedding (repeated indices accumulate) ----
     {"embedding", "2-D indices with repeats", [] { return Inputs{leaf(randn64({6, 4}))}; },
-     [](const Inputs& in) { return embedding(in[0], idx({1, 3, 3, 0, 5, 1}, {2, 3})); }, true},
+     [](const Inputs& in) { return embedding(in[0], idx({1, 3, 3, 0, 5, 1}, {2, 3}, in[0].device())); }, true},
     {"embedding", "transposed weight, int32 indices", [] { return Inputs{leaf(randn64({3, 5}).t())}; },
-     [](const Inputs& in) { return embedding(in[0], idx({4, 4, 4, 2}, {4}).to(kInt32)); }, true},
+     [](const Inputs& in) { return embedding(in[0], idx({4, 4, 4, 2}, {4}, in[0].device()).to(kInt32)); }, true},
     {"embedding", "0-D index", [] { return Inputs{leaf(randn64({4, 3}))}; },
-     [](const Inputs& in) { return embedding(in[0], idx({2}, {})); }, true},
+     [](const Inputs& in) { return embedding(in[0], idx({2}, {}, in[0].device())); }, true},
     // The padding row gets no gradient by design (not the derivative finite differences see), so
     // it is held constant here; the other rows' gradients must be unaffected by the masking.
     {"embedding", "padding_idx (negative) looked up, padding row constant",
      [] { return Inputs{leaf(randn64({4, 3}))}; },
      [](const Inputs& in) {
-       const Tensor w = cat({in[0], full({1, 3}, 0.5, kFloat64)});
-       return embedding(w, idx({4, 1, 4, 0, 3, 1}, {2, 3}), -1);
+       const Tensor w = cat({in[0], full({1, 3}, 0.5, TensorOptions(kFloat64).device(in[0].device()))});
+       return embedding(w, idx({4, 1, 4, 0, 3, 1}, {2, 3}, w.device()), -1);
      },
      true},
 
@@ -260,12 +262,14 @@ const RegisterGradCases rows({
     // lookup); repeated indices accumulate, padding rows stay zero.
     {"embedding_backward", "gradient of the weight, repeats", [] { return Inputs{leaf(randn64({2, 3, 4}))}; },
      [](const Inputs& in) {
-       return vjp({6, 4}, [](const Tensor& w) { return embedding(w, idx({1, 3, 3, 0, 5, 1}, {2, 3})); }, in[0]);
+       return vjp({6, 4}, [](const Tensor& w) { return embedding(w, idx({1, 3, 3, 0, 5, 1}, {2, 3}, w.device())); },
+                  in[0]);
      },
      true},
     {"embedding_backward", "padding_idx", [] { return Inputs{leaf(randn64({5, 3}))}; },
      [](const Inputs& in) {
-       return vjp({4, 3}, [](const Tensor& w) { return embedding(w, idx({2, 0, 2, 3, 1}, {5}), 2); }, in[0]);
+       return vjp({4, 3}, [](const Tensor& w) { return embedding(w, idx({2, 0, 2, 3, 1}, {5}, w.device()), 2); },
+                  in[0]);
      },
      true},
 
@@ -286,7 +290,8 @@ const RegisterGradCases rows({
     {"batch_norm", "training, 4-D, affine, running stats",
      [] { return Inputs{leaf(randn64({4, 3, 2, 2})), leaf(randn64({3})), leaf(randn64({3}))}; },
      [](const Inputs& in) {
-       Tensor rm = zeros({3}, kFloat64), rv = ones({3}, kFloat64);
+       const TensorOptions f64 = TensorOptions(kFloat64).device(in[0].device());
+       Tensor rm = zeros({3}, f64), rv = ones({3}, f64);
        return batch_norm(in[0], rm, rv, in[1], in[2], true);
      },
      true},

@@ -132,7 +132,9 @@ std::vector<GradCase> shape_rows() {
   view_rows(r, "unsqueeze", "dim -1 of a transposed leaf", transposed({3, 4}), [](const Tensor& x) { return x.unsqueeze(-1); });
   view_rows(r, "expand", "{3,1} -> {2,3,4}", normal({3, 1}), [](const Tensor& x) { return x.expand({2, 3, 4}); });
   view_rows(r, "expand", "broadcast_to with -1", normal({1, 4}), [](const Tensor& x) { return x.broadcast_to({3, -1}); });
-  view_rows(r, "expand", "expand_as", normal({3}), [](const Tensor& x) { return x.expand_as(zeros({2, 3}, kFloat64)); });
+  view_rows(r, "expand", "expand_as", normal({3}), [](const Tensor& x) {
+    return x.expand_as(zeros({2, 3}, TensorOptions(kFloat64).device(x.device())));
+  });
   view_rows(r, "slice", "step 2", normal({7, 3}), [](const Tensor& x) { return x.slice(0, 1, std::nullopt, 2); });
   view_rows(r, "slice", "negative start, dim 1, transposed leaf", transposed({4, 5}),
             [](const Tensor& x) { return x.slice(1, -3, -1); });
@@ -184,7 +186,7 @@ std::vector<GradCase> shape_rows() {
                [] { return Inputs{leaf(randn64({2, 3}))}; },
                [](const Inputs& in) {
                  EnableGradGuard on;
-                 Tensor x = zeros({2, 6}, kFloat64).requires_grad_();
+                 Tensor x = zeros({2, 6}, TensorOptions(kFloat64).device(in[0].device())).requires_grad_();
                  Tensor y = x.slice(1, 1, std::nullopt, 2);
                  Tensor g = grad({y}, {x}, {in[0]}, std::nullopt, /*create_graph=*/true)[0];
                  return g * g;
@@ -193,7 +195,7 @@ std::vector<GradCase> shape_rows() {
                [] { return Inputs{leaf(randn64({4}))}; },
                [](const Inputs& in) {
                  EnableGradGuard on;
-                 Tensor x = zeros({3, 4}, kFloat64).requires_grad_();
+                 Tensor x = zeros({3, 4}, TensorOptions(kFloat64).device(in[0].device())).requires_grad_();
                  return grad({x[1]}, {x}, {in[0]}, std::nullopt, /*create_graph=*/true)[0];
                }, true});
   return r;

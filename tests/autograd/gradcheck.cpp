@@ -1,6 +1,7 @@
 #include "gradcheck.hpp"
 
 #include <cmath>
+#include <exception>
 #include <sstream>
 
 namespace tapeflow::testing {
@@ -161,6 +162,113 @@ std::string gradgradcheck(const GradCase& c) {
   loose.atol = std::max(c.atol, 1e-5);
   loose.rtol = std::max(c.rtol, 1e-4);
   return compare(loose, inputs, analytic, numeric, "second order");
+}
+
+namespace {
+
+// "cuda:0", "cpu", and "cpu:1" for a second CPU device (Device::str() prints every CPU as "cpu").
+std::string device_name(Device d) { return d.is_cpu() && d.index() != 0 ? "cpu:" + std::to_string(d.index()) : d.str(); }
+
+// The same values on another device, with the same requires_grad (a new leaf there).
+std::vector<Tensor> inputs_on(const std::vector<Tensor>& xs, Device d) {
+  std::vector<Tensor> out;
+  for (const Tensor& x : xs) {
+    if (!x.defined()) {
+      out.push_back(x);
+      continue;
+    }
+    Tensor y = x.detach().to(d);
+    if (x.requires_grad()) y.requires_grad_(true);
+    out.push_back(y);
+  }
+  return out;
+}
+
+struct ParityRun {
+  Tensor output;
+  std::vector<Tensor> grads;  // undefined for inputs without requires_grad or unused
+};
+
+ParityRun parity_run(const GradCase& c, const std::vector<Tensor>& inputs, const Tensor& v) {
+  ParityRun r;
+  r.output = c.fn(inputs);
+  std::vector<Tensor> wrt;
+  for (const Tensor& x : inputs)
+    if (x.defined() && x.requires_grad()) wrt.push_back(x);
+  if (wrt.empty() || !r.output.requires_grad()) return r;
+  const Tensor loss = (r.output * v.to(r.output.device(), r.output.dtype())).sum();
+  r.grads = grad({loss}, wrt, {}, std::nullopt, false, /*allow_unused=*/true);
+  return r;
+}
+
+// "" when got is on device with ref's shape and dtype and values within atol + rtol |ref|.
+std::string compare_on(const Tensor& ref, const Tensor& got, Device device, double rtol, double atol) {
+  std::ostringstream report;
+  if (got.device() != device)
+    report << "on " << device_name(got.device()) << ", expected " << device_name(device);
+  else if (!(got.shape() == ref.shape()))
+    report << "shape " << got.shape() << ", expected " << ref.shape();
+  else if (got.dtype() != ref.dtype())
+    report << "dtype " << got.dtype() << ", expected " << ref.dtype();
+  if (!report.str().empty()) return report.str();
+  const Tensor r = ref.detach().to(Device::cpu(), kFloat64).contiguous().reshape({-1});
+  const Tensor g = got.detach().to(Device::cpu(), kFloat64).contiguous().reshape({-1});
+  const double* pr = r.data_ptr<double>();
+  const double* pg = g.data_ptr<double>();
+  for (std::int64_t i = 0; i < r.numel(); ++i) {
+    const bool same_special = (std::isnan(pr[i]) && std::isnan(pg[i])) || (std::isinf(pr[i]) && pr[i] == pg[i]);
+    if (same_special) continue;
+    if (!(std::abs(pg[i] - pr[i]) <= atol + rtol * std::abs(pr[i]))) {
+      report << "element " << i << " of " << ref.shape() << ": cpu " << pr[i] << ", " << device_name(device) << " "
+             << pg[i];
+      return report.str();
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string device_parity(const GradCase& c, Device device, double rtol, double atol) {
+  const std::string dev = device_name(device);
+  std::string stage = "making the inputs";
+  try {
+    manual_seed(7);
+    const std::vector<Tensor> ref_inputs = c.inputs();
+    stage = "moving the inputs to " + dev;
+    const std::vector<Tensor> dev_inputs = inputs_on(ref_inputs, device);
+    stage = "the CPU run";
+    Tensor v;
+    {
+      NoGradGuard probe;
+      v = randn(c.fn(ref_inputs).shape(), kFloat64);
+    }
+    // Rows that draw random numbers (dropout...) draw the same ones: one seed gives the same
+    // streams on every device.
+    manual_seed(8);
+    const ParityRun ref = parity_run(c, ref_inputs, v);
+    stage = "the " + dev + " run";
+    manual_seed(8);
+    const ParityRun got = parity_run(c, dev_inputs, v);
+    stage = "the comparison";
+    if (const std::string r = compare_on(ref.output, got.output, device, rtol, atol); !r.empty()) return "output: " + r;
+    if (ref.grads.size() != got.grads.size())
+      return std::to_string(got.grads.size()) + " gradients on " + dev + ", " + std::to_string(ref.grads.size()) +
+             " on the CPU";
+    for (std::size_t i = 0; i < ref.grads.size(); ++i) {
+      const std::string what = "gradient of differentiable input " + std::to_string(i);
+      if (ref.grads[i].defined() != got.grads[i].defined())
+        return what + (ref.grads[i].defined() ? ": undefined on " : ": undefined on the CPU but not on ") + dev;
+      if (!ref.grads[i].defined()) continue;
+      if (const std::string r = compare_on(ref.grads[i], got.grads[i], device, rtol, atol); !r.empty())
+        return what + ": " + r;
+    }
+    return "";
+  } catch (const std::exception& e) {
+    return "threw during " + stage + ": " + e.what();
+  } catch (...) {
+    return "threw during " + stage + " (not a std::exception)";
+  }
 }
 
 }  // namespace tapeflow::testing

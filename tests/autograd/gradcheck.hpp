@@ -17,6 +17,9 @@ struct GradCase {
   // Fresh float64 inputs; those with requires_grad() are differentiated. Make non-contiguous
   // leaves with e.g. `auto x = randn({3, 4}, kFloat64).t(); x.requires_grad_(true);`.
   std::function<std::vector<Tensor>()> inputs;
+  // fn also runs on inputs moved to a GPU (device_parity): any tensor it makes itself (indices,
+  // masks, targets, weights, zeros...) goes on the device of its inputs, e.g.
+  // `tensor(v, shape).to(x.device())` or `zeros(s, TensorOptions(kFloat64).device(x.device()))`.
   std::function<Tensor(const std::vector<Tensor>&)> fn;
   bool second_order = false;  // also check the gradient of the gradient
   double atol = 1e-6;
@@ -39,5 +42,14 @@ Tensor uniform64(IntArrayRef shape, double lo, double hi);
 std::string gradcheck(const GradCase& c);
 // Checks the gradient of x -> sum_i <dL/dx_i, u_i> (built with create_graph) the same way.
 std::string gradgradcheck(const GradCase& c);
+
+// Runs c on the CPU and again with its inputs moved to `device` (new leaves there, the same
+// random streams), and compares the outputs and the gradients of sum(fn(x) * v) with respect to
+// every differentiable input: each must be on `device`, with the CPU's shape and dtype, and within
+// atol + rtol |cpu| (NaN where the CPU has NaN, the same infinities). Returns "" when they agree,
+// else what differs or what was thrown (and where); it never throws. tests/cuda/test_parity_cuda.cpp
+// runs it on cuda:0; test_gradcheck.cpp on a second CPU device, so that fn making a tensor on the
+// default device fails without a GPU too.
+std::string device_parity(const GradCase& c, Device device, double rtol, double atol);
 
 }  // namespace tapeflow::testing

@@ -101,6 +101,21 @@ TEST_CASE("cuda max_pool2d: values, indices (ties, NaN) and gradient", "[cuda]")
     // Overlapping windows share argmaxes: the gradient accumulates (atomicAdd on the GPU).
     require_same_grads([](const std::vector<Tensor>& v) { return max_pool2d(v[0], {3, 3}, {1, 1}); },
                        {random_cpu({1, 2, 6, 6}, dtype)}, {true}, rtol_for(dtype), atol_for(dtype));
+    // A window wholly in the padding (dilation 3 and padding 1 over 2 x 2 planes; then along the
+    // columns only): -inf with index -1 on both backends, and a zero gradient.
+    const Tensor small = random_cpu({2, 3, 2, 2}, dtype), rows = random_cpu({1, 2, 3, 2}, dtype);
+    const auto [pc, pic] = max_pool2d_with_indices(small, {2}, {1}, {1}, {3});
+    const auto [pg, pig] = max_pool2d_with_indices(small.to(kGpu), {2}, {1}, {1}, {3});
+    require_close(pc, pg, 0, 0);
+    require_close(pic, pig, 0, 0);
+    const auto [rc, ric] = max_pool2d_with_indices(rows, {1, 2}, {1}, {0, 1}, {1, 3});
+    const auto [rg, rig] = max_pool2d_with_indices(rows.to(kGpu), {1, 2}, {1}, {0, 1}, {1, 3});
+    require_close(rc, rg, 0, 0);
+    require_close(ric, rig, 0, 0);
+    require_same_grads([](const std::vector<Tensor>& v) { return max_pool2d(v[0], {2}, {1}, {1}, {3}); }, {small},
+                       {true}, rtol_for(dtype), atol_for(dtype));
+    require_same_grads([](const std::vector<Tensor>& v) { return max_pool2d(v[0], {1, 2}, {1}, {0, 1}, {1, 3}); },
+                       {rows}, {true}, rtol_for(dtype), atol_for(dtype));
   }
 }
 

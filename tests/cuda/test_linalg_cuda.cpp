@@ -5,6 +5,7 @@
 // and OpenBLAS sum in different orders; TF32 is off, so the error is float32 rounding only);
 // integers exact (wrap-around on both backends).
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "cuda/cuda_grad_util.hpp"
@@ -68,12 +69,14 @@ TEST_CASE("cuda matmul: vectors, batches, broadcast batches and transposed batch
     require_close(matmul(a, bt.transpose(-2, -1)), matmul(a.to(kGpu), bt.to(kGpu).transpose(-2, -1)), rt, tol);
     const Tensor perm = random_cpu({13, 6, 40}, dtype);
     require_close(matmul(perm.permute({1, 0, 2}), b), matmul(perm.to(kGpu).permute({1, 0, 2}), b.to(kGpu)), rt, tol);
-    // Empty inner dimension (the tiled kernel, not cuBLAS): zeros, or beta * C for addmm; a NaN
-    // in C is dropped when beta == 0, as BLAS.
+    // Empty inner dimension (the tiled kernel, not cuBLAS): zeros, or beta * C for addmm (even with
+    // an infinite alpha); a NaN in C is dropped when beta == 0, as BLAS.
     const Tensor e1 = random_cpu({4, 0}, dtype), e2 = random_cpu({0, 3}, dtype);
     require_close(matmul(e1, e2), matmul(e1.to(kGpu), e2.to(kGpu)));
     const Tensor c = random_cpu({4, 3}, dtype), nan_c = full({4, 3}, std::nan(""), TensorOptions(dtype));
     require_close(addmm(c, e1, e2, 0.5), addmm(c.to(kGpu), e1.to(kGpu), e2.to(kGpu), 0.5));
+    const double inf = std::numeric_limits<double>::infinity();
+    require_close(addmm(c, e1, e2, 0.5, inf), addmm(c.to(kGpu), e1.to(kGpu), e2.to(kGpu), 0.5, inf));
     require_close(addmm(nan_c, e1, e2, 0.0), addmm(nan_c.to(kGpu), e1.to(kGpu), e2.to(kGpu), 0.0));
   }
 }

@@ -227,6 +227,10 @@ TEST_CASE("zero-size dims") {
     std::vector<double> w = values(make({2, 3}, dt, 5));
     for (double& x : w) x *= 2;
     require_close(s, {2, 3}, w, dt);
+    if (is_floating_point(dt)) {  // ... even with an infinite alpha (not inf * 0 = NaN), as BLAS
+      const double inf = std::numeric_limits<double>::infinity();
+      require_close(addmm(make({2, 3}, dt, 5), make({2, 0}, dt), make({0, 3}, dt), 2, inf), {2, 3}, w, dt);
+    }
   }
 }
 

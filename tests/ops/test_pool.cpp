@@ -154,6 +154,32 @@ TEST_CASE("max_pool2d: default stride, single values, NaN and -inf") {
   REQUIRE(i2.item<std::int64_t>() == 0);
 }
 
+TEST_CASE("max_pool2d: a window wholly in the padding gives -inf, index -1 and no gradient") {
+  // Kernel 2, dilation 3, padding 1 on a 2 x 2 plane: the one window's taps sit at -1 and 2 along
+  // both axes, all in the padding. Then the same along columns only (kernel (1, 2) on 3 x 2), where
+  // the clipped window's corner, h * W + W, would be a real element of the next row.
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    std::vector<std::int64_t> x, kernel, padding, dilation;
+  };
+  for (const Case& c : {Case{{2, 3, 2, 2}, {2}, {1}, {3}}, Case{{1, 2, 3, 2}, {1, 2}, {0, 1}, {1, 3}}})
+    for (DType dt : {kFloat32, kFloat64}) {
+      INFO("x " << IntArrayRef(c.x) << " kernel " << IntArrayRef(c.kernel) << " " << dt);
+      Tensor x = nn_test::data(c.x, dt, 21);
+      x.requires_grad_();
+      auto [out, idx] = max_pool2d_with_indices(x, c.kernel, {1}, c.padding, c.dilation);
+      Shape want_shape = x.shape();
+      want_shape[3] = 1;
+      if (c.kernel.size() == 1) want_shape[2] = 1;
+      REQUIRE(out.shape() == want_shape);
+      REQUIRE(values(out) == std::vector<double>(static_cast<std::size_t>(out.numel()), -inf));
+      require_close(idx, std::vector<double>(static_cast<std::size_t>(out.numel()), -1.0), 0);
+      // Backward skips the -1 indices (no write outside the plane: the suite also runs under ASan).
+      out.backward(ones_like(out));
+      require_close(x.grad(), std::vector<double>(static_cast<std::size_t>(x.numel()), 0.0), 0);
+    }
+}
+
 TEST_CASE("max_pool2d's vector path: ties, NaN and -inf along long rows") {
   // Windows inside the plane, rows of many windows, strides 1 and 2 (float32 runs four windows at
   // a time there); values from {0, 1, 2} make ties common, with NaN and -inf sprinkled in.

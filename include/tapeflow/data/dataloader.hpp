@@ -30,8 +30,8 @@ struct DataLoaderOptions {
   int num_workers = 0;      // 0: batches are built on the iterating thread
   int prefetch = 2;         // batches queued ahead per worker (PyTorch's prefetch_factor)
   std::uint64_t seed = 0;   // shuffle order and random transforms derive from (seed, epoch)
-  // Batches in page-locked host memory (Tensor::pin_memory), so .to(cuda) copies them faster
-  // and without waiting; ignored when no GPU is available (PyTorch warns and ignores it too).
+  // Batches in page-locked host memory (Tensor::pin_memory), so .to(cuda) copies them faster;
+  // ignored when no GPU is available (PyTorch warns and ignores it too).
   bool pin_memory = false;
 };
 

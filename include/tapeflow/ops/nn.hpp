@@ -22,7 +22,9 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 // kernel/stride/padding: one value or (h, w); stride defaults to kernel_size.
 Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {},
                   IntArrayRef padding = {0}, IntArrayRef dilation = {1}, bool ceil_mode = false);
-// Also returns the flat (h * W + w) argmax index per output, as PyTorch's return_indices.
+// Also returns the flat (h * W + w) argmax index per output, as PyTorch's return_indices. A
+// window wholly in the padding (possible with dilation > 1) gives -inf with index -1, and no
+// gradient (PyTorch gives an index past the window's clipped start there).
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size,
                                                   IntArrayRef stride = {}, IntArrayRef padding = {0},
                                                   IntArrayRef dilation = {1}, bool ceil_mode = false);
