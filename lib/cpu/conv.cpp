@@ -128,7 +128,7 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
     T* o = out.data_ptr<T>();
     const std::int64_t N = input.size(0), Cout = weight.size(0), Mg = Cout / groups;
     const std::int64_t K = g.col_rows(), P = g.col_cols(), HW = g.H * g.W;
-    if (K > 0 && P > 0 && conv_uses_shifted_gemm(g)) return conv2d_forward_shifted<T>(o, in, w, b, N, Cout, g, groups);
+    if (K > 0 && P > 0 && conv_uses_shifted_planes(g)) return conv2d_forward_shifted<T>(o, in, w, b, N, Cout, g, groups);
     const bool pointwise = g.is_pointwise();
     const std::int64_t rows = block_rows<T>(g);
     const std::int64_t blocks = (g.Ho + rows - 1) / rows;
@@ -176,7 +176,7 @@ void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad, const T
     const std::int64_t rows = block_rows<T>(g);
     std::fill(gi, gi + grad_input.numel(), T(0));
     if (K == 0 || P == 0 || Mg == 0) return;
-    if (conv_uses_shifted_gemm(g)) return conv2d_backward_input_shifted<T>(gi, go, w, N, Cout, g, groups);
+    if (conv_uses_shifted_planes(g)) return conv2d_backward_input_shifted<T>(gi, go, w, N, Cout, g, groups);
     const double flops = 2.0 * static_cast<double>(N * Cout) * static_cast<double>(P) * static_cast<double>(K);
     run_tasks<T>(N * groups, flops, pointwise ? 0 : K * rows * g.Wo, [&](std::int64_t t, T* col) {
       const std::int64_t gi_ = t % groups, n = t / groups;
@@ -209,7 +209,7 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad, const
     const bool pointwise = g.is_pointwise();
     const std::int64_t rows = block_rows<T>(g);
     if (K == 0 || P == 0 || Mg == 0 || N == 0) return (void)std::fill(gw, gw + total, T(0));
-    if (conv_uses_shifted_gemm(g)) return conv2d_backward_weight_shifted<T>(gw, go, in, N, Cout, g, groups);
+    if (conv_uses_shifted_planes(g)) return conv2d_backward_weight_shifted<T>(gw, go, in, N, Cout, g, groups);
     // Accumulates images [n0, n1) into acc (Cout x K).
     const auto images = [&](std::int64_t n0, std::int64_t n1, T* acc, T* col) {
       for (std::int64_t n = n0; n < n1; ++n)

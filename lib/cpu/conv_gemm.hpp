@@ -1,5 +1,5 @@
 #pragma once
-// What the two CPU convolution schemes (im2col in conv.cpp, shifted GEMMs in conv_shifted.cpp)
+// What the two CPU convolution schemes (im2col in conv.cpp, shifted planes in conv_shifted.cpp)
 // share: the BLAS call, the rule for who owns the cores, and the parallel sum of per-image
 // weight gradients.
 #include <cblas.h>

@@ -1,14 +1,15 @@
-// Shifted-GEMM convolution (see conv_shifted.hpp). Measured on the 2-vCPU AVX-512 box, conv2d
-// (32, 64, 28, 28) * (64, 64, 3, 3) pad 1 at 1 thread: 12.4 ms with im2col, 10.4 ms shifted
-// (forward); forward + backward 40.7 -> 35.2 ms. Stride 2 through phase planes, conv2d
-// (32, 16, 28, 28) * (32, 16, 3, 3) pad 1 forward + backward: 1.94 ms with im2col (half of it
-// im2col and col2im of 14-pixel rows), 1.35 ms shifted; 2 threads 1.16 -> 0.81 ms.
+// Convolution over shifted planes (see conv_shifted.hpp). Measured on the 2-vCPU AVX-512 box at
+// 1 thread, conv2d (32, 16, 28, 28) * (32, 16, 3, 3) pad 1, forward + backward: 4.3 ms with one
+// OpenBLAS GEMM per tap, 3.55 ms with the kernels (forward 1.25 -> 1.1 ms); stride 2 (phase
+// planes) 1.31 -> 1.19 ms, where im2col took 1.94 ms (half of it im2col and col2im of 14-pixel
+// rows). (16, 64, 28, 28) * (64, 64, 3, 3): 14.7 -> 13.3 ms.
 #include "cpu/conv_shifted.hpp"
 
 #include <algorithm>
 #include <vector>
 
 #include "cpu/conv_gemm.hpp"
+#include "cpu/elementwise.hpp"
 
 namespace tapeflow::cpu {
 namespace {
@@ -16,11 +17,15 @@ namespace {
 using conv_detail::copy_run;
 using conv_detail::gemm;
 
-// Below this many input channels per group each tap's GEMM is too thin (K = C); im2col's single
-// GEMM over K = C*kH*kW is faster there. Measured (3x3, 1 thread, conv fwd+bwd): C = 1 on 28x28
-// 0.37 ms im2col vs 0.52 shifted; C = 4: 1.28 vs 0.80; C = 8 on 13x13: 0.84 vs 0.51.
+// Below this many input channels per group im2col's single GEMM over K = C*kH*kW is faster.
+// Measured (3x3, 1 thread, conv fwd+bwd) with per-tap GEMMs: C = 1 on 28x28 0.37 ms im2col vs 0.52
+// shifted; C = 4: 1.28 vs 0.80; C = 8 on 13x13: 0.84 vs 0.51. With the kernels, 1 -> 32 on 28x28
+// (no input gradient) 316 us im2col vs 635 us; 3 -> 16 on 32x32 664 vs 752 us.
 constexpr std::int64_t kMinChannels = 4;
-// A block of output rows keeps the GEMM output (and the B panel the taps share) near L2-sized.
+// The weight gradient's outer products keep a (channels x taps x output channels) accumulator;
+// past this size OpenBLAS's GEMMs are faster (conv2d_backward_weight_shifted).
+constexpr std::int64_t kOuterMaxAccumulatorBytes = std::int64_t(1) << 20;
+// A block of output rows keeps the kernel's or GEMM's output (and the planes the taps share) near L2-sized.
 constexpr std::int64_t kGridBlockBytes = std::int64_t(256) << 10;
 
 // The padded planes of an image, split by stride phase, and the output grid laid over them.
@@ -58,6 +63,9 @@ struct Plane {
   std::int64_t shift(const ConvGeom& g, std::int64_t tap) const {
     return offset((tap / g.kW) * g.dH, (tap % g.kW) * g.dW);
   }
+  // shift = phase(tap) * phase_size + the shift inside that phase's planes.
+  std::int64_t phase(const ConvGeom& g, std::int64_t tap) const { return shift(g, tap) / phase_size; }
+  std::int64_t shift_in_phase(const ConvGeom& g, std::int64_t tap) const { return shift(g, tap) % phase_size; }
   std::int64_t padded_image() const { return sH * sW * phase_size + slack; }
   // Where the padded planes keep input pixel (c, ih, iw).
   std::int64_t at(const ConvGeom& g, std::int64_t c, std::int64_t ih, std::int64_t iw) const {
@@ -123,10 +131,32 @@ void copy_image_planes(const T* from, T* to, const ConvGeom& g, const Plane& p, 
 // Output-gradient rows (Mg x Ho x Wo) onto the grid (Mg x Ho x Wq). The thrown-away columns are
 // never written, so they stay zero and add nothing in the backward GEMMs.
 template <typename T>
-void grad_to_grid(const T* grad, std::int64_t Mg, const ConvGeom& g, const Plane& p, T* grid) {
+void grad_to_grid(const T* grad, std::int64_t Mg, const ConvGeom& g, const Plane& p, T* grid, std::int64_t stride) {
   for (std::int64_t m = 0; m < Mg; ++m)
     for (std::int64_t oh = 0; oh < g.Ho; ++oh)
-      copy_run(grid + m * p.grid + oh * p.Wq, grad + (m * g.Ho + oh) * g.Wo, g.Wo);
+      copy_run(grid + m * stride + oh * p.Wq, grad + (m * g.Ho + oh) * g.Wo, g.Wo);
+}
+
+// The same, transposed: gT[(oh * Wq + ow) * cols + m] (pixel-major rows for shifted_outer).
+template <typename T>
+void grad_to_grid_transposed(const T* grad, std::int64_t Mg, const ConvGeom& g, const Plane& p, T* gT,
+                             std::int64_t cols) {
+  // Row by row of pixels: the writes run along a row of gT, the reads down the Mg gradient rows
+  // (a few cache lines each, reused for the next pixels).
+  const std::int64_t plane = g.Ho * g.Wo;
+  for (std::int64_t oh = 0; oh < g.Ho; ++oh)
+    for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
+      const T* src = grad + oh * g.Wo + ow;
+      T* dst = gT + (oh * p.Wq + ow) * cols;
+      for (std::int64_t m = 0; m < Mg; ++m) dst[m] = src[m * plane];
+    }
+}
+
+// The vectorised conv kernels of this CPU's instruction set (conv_uses_shifted_planes checked
+// there is one).
+template <typename T>
+const ConvKernels<T>& conv_kernels() {
+  return g_vec_table->template get<T>().conv;
 }
 
 // by_tap[tap][o][c] = w[o][c][tap] (to_tap) or back (!to_tap): each tap's weights as one Cout x C matrix.
@@ -148,7 +178,8 @@ double conv_flops(std::int64_t N, std::int64_t Cout, const ConvGeom& g, const Pl
 
 }  // namespace
 
-bool conv_uses_shifted_gemm(const ConvGeom& g) {
+bool conv_uses_shifted_planes(const ConvGeom& g) {
+  if (g_vec_table == nullptr) return false;  // no vectorised kernels (scalar builds): im2col
   if (g.is_pointwise() || g.C < kMinChannels || g.Ho <= 0 || g.Wo <= 0) return false;
   // A window narrower than the stride skips input pixels that the phase planes would copy anyway.
   if ((g.kH - 1) * g.dH + 1 < g.sH || (g.kW - 1) * g.dW + 1 < g.sW) return false;
@@ -161,9 +192,10 @@ void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std:
                             const ConvGeom& g, std::int64_t groups) {
   const Plane p(g);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, rows = block_rows<T>(Mg, p, g);
-  std::vector<T> wt(static_cast<std::size_t>(taps * Cout * C));
-  regroup_taps(w, wt.data(), Cout, g, true);
-  const std::int64_t pad_size = p.padded_image();
+  const ConvKernels<T>& kernels = conv_kernels<T>();
+  std::vector<std::int64_t> shifts(static_cast<std::size_t>(taps)), tap_index(static_cast<std::size_t>(taps));
+  for (std::int64_t t = 0; t < taps; ++t) shifts[t] = p.shift(g, t), tap_index[t] = t;
+  const std::int64_t pad_size = p.padded_image() + kConvLanes<T>;  // + what shifted_sum reads past the last plane
   conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * rows * p.Wq, [&](std::int64_t t, T* buf) {
     const std::int64_t gi = t % groups, n = t / groups;
     T *pad = buf, *acc = buf + pad_size;
@@ -171,9 +203,8 @@ void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std:
     T* dst = out + (n * Cout + gi * Mg) * g.Ho * g.Wo;
     for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
       const std::int64_t oh1 = std::min(g.Ho, oh0 + rows), width = (oh1 - oh0) * p.Wq;
-      for (std::int64_t tap = 0; tap < taps; ++tap)
-        gemm<T>(false, false, Mg, width, C, wt.data() + (tap * Cout + gi * Mg) * C, C, pad + p.shift(g, tap) + oh0 * p.Wq,
-                p.size, tap == 0 ? T(0) : T(1), acc, width);
+      const ShiftedPlanes<T> x{pad + oh0 * p.Wq, p.size, C, shifts.data(), taps};
+      kernels.shifted_sum(x, w + gi * Mg * C * taps, C * taps, taps, tap_index.data(), acc, width, Mg, width);
       for (std::int64_t m = 0; m < Mg; ++m) {  // keep each grid row's first Wo columns, plus the bias
         const T b = bias ? bias[gi * Mg + m] : T(0);
         for (std::int64_t oh = oh0; oh < oh1; ++oh) {
@@ -186,40 +217,108 @@ void conv2d_forward_shifted(T* out, const T* in, const T* w, const T* bias, std:
   });
 }
 
-// The adjoint of the forward: each tap adds W_tap^T * grad_grid into the padded planes at its
-// shift (the taps' windows overlap, so they run one after another), and the interior is the
-// input gradient.
+// The adjoint of the forward: position q of phase plane (ph, c) gets, from
+// each tap t of that phase, sum_o w[o][c][t] * grid[o][q - shift_in_phase(t)], a shifted sum over
+// the gradient grid at negative shifts. Each grid row has zeros in front (the largest shift) and
+// past its end (to the plane's size), so every read lands inside and off the grid reads zero. Only
+// the phase rows that hold image rows are computed; phases no tap reads stay zero.
 template <typename T>
 void conv2d_backward_input_shifted(T* grad_in, const T* grad_out, const T* w, std::int64_t N, std::int64_t Cout,
                                    const ConvGeom& g, std::int64_t groups) {
+  const ConvKernels<T>& k = conv_kernels<T>();
   const Plane p(g);
-  const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW;
-  const std::int64_t rows = block_rows<T>(std::max(Mg, C), p, g);
-  std::vector<T> wt(static_cast<std::size_t>(taps * Cout * C));
-  regroup_taps(w, wt.data(), Cout, g, true);
-  const std::int64_t pad_size = p.padded_image();
-  conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * p.grid, [&](std::int64_t t, T* buf) {
+  const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, phases = p.sH * p.sW;
+  std::vector<std::vector<std::int64_t>> phase_taps(static_cast<std::size_t>(phases));
+  std::int64_t margin = 0;
+  for (std::int64_t t = 0; t < taps; ++t) {
+    phase_taps[static_cast<std::size_t>(p.phase(g, t))].push_back(t);
+    margin = std::max(margin, p.shift_in_phase(g, t));
+  }
+  const std::int64_t stride = margin + p.size + kConvLanes<T>, pad_size = p.padded_image();
+  conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * stride, [&](std::int64_t t, T* buf) {
     const std::int64_t gi = t % groups, n = t / groups;
-    T *gpad = buf, *grid = buf + pad_size;
-    std::fill(gpad, gpad + pad_size, T(0));
-    grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid);
-    for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
-      const std::int64_t width = (std::min(g.Ho, oh0 + rows) - oh0) * p.Wq;
-      for (std::int64_t tap = 0; tap < taps; ++tap)
-        gemm<T>(true, false, C, width, Mg, wt.data() + (tap * Cout + gi * Mg) * C, C, grid + oh0 * p.Wq, p.grid, T(1),
-                gpad + p.shift(g, tap) + oh0 * p.Wq, p.size);
+    T *gpad = buf, *grid = buf + pad_size + margin;
+    grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid, stride);
+    std::vector<std::int64_t> shifts;
+    for (std::int64_t ph = 0; ph < phases; ++ph) {
+      const auto& tap_list = phase_taps[static_cast<std::size_t>(ph)];
+      const std::int64_t py = ph / p.sW;  // padded rows py, py + sH, ... ; image rows are [pH, pH + H)
+      const std::int64_t yq0 = std::max<std::int64_t>(0, (g.pH - py + p.sH - 1) / p.sH);
+      const std::int64_t yq1 = (g.pH + g.H - 1 - py) / p.sH + 1;
+      if (tap_list.empty() || g.pH + g.H - 1 < py || yq1 <= yq0) continue;
+      const std::int64_t q0 = yq0 * p.Wq;
+      shifts.clear();
+      for (std::int64_t tap : tap_list) shifts.push_back(q0 - p.shift_in_phase(g, tap));
+      const ShiftedPlanes<T> x{grid, stride, Mg, shifts.data(), static_cast<std::int64_t>(tap_list.size())};
+      k.shifted_sum(x, w + gi * Mg * C * taps, taps, C * taps, tap_list.data(), gpad + ph * p.phase_size + q0, p.size,
+                    C, (yq1 - yq0) * p.Wq);
     }
     copy_image_planes(gpad, grad_in + (n * groups + gi) * C * g.H * g.W, g, p, false);
   });
 }
+
+namespace {
+
+// shifted_outer's columns for Mg output channels: whole vectors of the widest instruction set.
+template <typename T>
+std::int64_t outer_columns(std::int64_t Mg) {
+  return (Mg + kConvLanes<T> - 1) / kConvLanes<T> * kConvLanes<T>;
+}
+
+// grad_w[o][c][t] = sum over images and grid pixels q of grid[o][q] * planes[c][q + shift(t)],
+// as outer products of a pixel's planes values (one per (c, t) pair) and its gradient row over o
+// (the grid transposed, its rows padded to whole vectors with zeros). Images go to the kernel a
+// few at a time when the accumulator outgrows their planes (128 channels on 14x14: 590 KiB against
+// 240 KiB an image), so each accumulator block is read and written once for them.
+template <typename T>
+void backward_weight_kernels(const ConvKernels<T>& k, T* grad_w, const T* grad_out, const T* in, std::int64_t N,
+                             std::int64_t Cout, const ConvGeom& g, std::int64_t groups) {
+  const Plane p(g);
+  const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW;
+  const std::int64_t cols = outer_columns<T>(Mg), per_group = C * taps * cols;
+  std::vector<std::int64_t> shifts(static_cast<std::size_t>(taps));
+  for (std::int64_t t = 0; t < taps; ++t) shifts[t] = p.shift(g, t);
+  const std::int64_t pad_size = p.padded_image(), per_image = pad_size + p.grid * cols;
+  const std::int64_t chunk = std::clamp<std::int64_t>(per_group / per_image, 1, 8);
+  const auto images = [&](std::int64_t n0, std::int64_t n1, T* acc, T* buf) {
+    for (std::int64_t n = n0; n < n1; n += chunk) {
+      const std::int64_t count = std::min(chunk, n1 - n);
+      for (std::int64_t gi = 0; gi < groups; ++gi) {
+        for (std::int64_t i = 0; i < count; ++i) {
+          T *pad = buf + i * per_image, *gT = pad + pad_size;
+          copy_image_planes(in + ((n + i) * groups + gi) * C * g.H * g.W, pad, g, p, true);
+          grad_to_grid_transposed(grad_out + ((n + i) * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, gT, cols);
+        }
+        const ShiftedPlanes<T> x{buf, p.size, C, shifts.data(), taps};
+        k.shifted_outer(x, buf + pad_size, cols, cols, acc + gi * per_group, cols, p.grid, count, per_image, per_image);
+      }
+    }
+  };
+  std::vector<T> acc(static_cast<std::size_t>(groups * per_group));
+  conv_detail::sum_over_images<T>(N, conv_flops(N, Cout, g, p), chunk * per_image, groups * per_group, acc.data(),
+                                  images);
+  for (std::int64_t gi = 0; gi < groups; ++gi)
+    for (std::int64_t o = 0; o < Mg; ++o)
+      for (std::int64_t i = 0; i < C * taps; ++i)
+        grad_w[((gi * Mg + o) * C) * taps + i] = acc[static_cast<std::size_t>(gi * per_group + i * cols + o)];
+}
+
+}  // namespace
 
 // grad_W_tap += grad_grid * shifted_planes^T per image, summed over images; the thrown-away grid
 // columns of the gradient are zero and add nothing.
 template <typename T>
 void conv2d_backward_weight_shifted(T* grad_w, const T* grad_out, const T* in, std::int64_t N, std::int64_t Cout,
                                     const ConvGeom& g, std::int64_t groups) {
-  const Plane p(g);
+  // The outer products run on whole vectors of output channels (not for fewer than half a vector)
+  // and keep their accumulator cached; OpenBLAS's GEMMs win past that (512 -> 512 channels on 7x7,
+  // 9 MiB of accumulator: 17.7 ms with GEMMs against 22 ms; 256 -> 256 even; 64 -> 64 on 28x28
+  // 14.7 ms with GEMMs, 13.6 ms here).
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, total = taps * Cout * C;
+  const std::int64_t cols = outer_columns<T>(Mg);
+  const bool fits = C * taps * cols * static_cast<std::int64_t>(sizeof(T)) <= kOuterMaxAccumulatorBytes;
+  if (2 * Mg > cols && fits) return backward_weight_kernels(conv_kernels<T>(), grad_w, grad_out, in, N, Cout, g, groups);
+  const Plane p(g);
   const std::int64_t rows = block_rows<T>(std::max(Mg, C), p, g);
   const std::int64_t pad_size = p.padded_image();
   const auto images = [&](std::int64_t n0, std::int64_t n1, T* acc, T* buf) {
@@ -227,7 +326,7 @@ void conv2d_backward_weight_shifted(T* grad_w, const T* grad_out, const T* in, s
     for (std::int64_t n = n0; n < n1; ++n)
       for (std::int64_t gi = 0; gi < groups; ++gi) {
         copy_image_planes(in + (n * groups + gi) * C * g.H * g.W, pad, g, p, true);
-        grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid);
+        grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid, p.grid);
         for (std::int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
           const std::int64_t width = (std::min(g.Ho, oh0 + rows) - oh0) * p.Wq;
           for (std::int64_t tap = 0; tap < taps; ++tap)

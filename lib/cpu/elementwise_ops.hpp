@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "cpu/conv_kernels.hpp"
 #include "cpu/functors.hpp"
 #include "cpu/row_kernels.hpp"
 
@@ -57,6 +58,7 @@ struct VecTableFor {
   SumFn sum;
   SumRowsFn sum_rows;
   RowKernels<T> rows;
+  ConvKernels<T> conv;
 };
 struct UpdateTable;  // optimizer loops of the same instruction set (optim_update_isa.hpp)
 struct VecTable {

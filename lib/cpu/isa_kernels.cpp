@@ -5,6 +5,7 @@
 // has internal linkage or is templated on the xsimd arch, so the linker cannot swap one set's code
 // for another's (the optimizer loops flatten their rules into them for the same reason).
 #include "cpu/elementwise_simd.hpp"
+#include "cpu/conv_kernels_simd.hpp"
 #include "cpu/optim_update_isa.hpp"
 #include "cpu/row_kernels_simd.hpp"
 
@@ -49,7 +50,8 @@ constexpr void fill_updates(UpdateFn* out, TypeList<E...>) {
 
 template <class T, class... F>
 constexpr VecTableFor<T> make_table(TypeList<F...>) {
-  return VecTableFor<T>{{entry_for<Arch, T, F>()...}, &contig_sum<Arch, T>, &sum_rows<Arch, T>, make_row_kernels<Arch, T>()};
+  return VecTableFor<T>{{entry_for<Arch, T, F>()...}, &contig_sum<Arch, T>, &sum_rows<Arch, T>, make_row_kernels<Arch, T>(),
+                        make_conv_kernels<Arch, T>()};
 }
 
 const UpdateTable& update_table() {

@@ -16,18 +16,14 @@
 #include <vector>
 
 #include "cpu/elementwise.hpp"
+#include "cpu/isa_tables.hpp"
 #include "cpu/optim_update_isa.hpp"
 
 using namespace tapeflow::cpu;
 
 namespace {
 
-std::vector<std::pair<std::string, const VecTable*>> tables() {
-  std::vector<std::pair<std::string, const VecTable*>> out;
-  for (const char* isa : {"sse2", "avx2", "avx512"})
-    if (const VecTable* t = vec_table_named(isa)) out.emplace_back(isa, t);
-  return out;
-}
+using isa_test::tables;
 
 template <class F, class T>
 void run_unary(const VecTable& t, const F& f, const std::vector<T>& in, std::vector<T>& out) {

@@ -1,7 +1,9 @@
 // conv2d forward and backward (input and weight gradients) against direct float64 loops, on
-// geometries that take the shifted-GEMM path (lib/cpu/conv_shifted.cpp) and, for contrast,
-// the im2col path; the test checks which path each case takes so that neither goes untested.
+// geometries that take the shifted-planes path (lib/cpu/conv_shifted.cpp: vectorised kernels, and
+// OpenBLAS GEMMs for the weight gradient of few output channels) and, for contrast, the im2col
+// path; the test checks which path each case takes so that neither goes untested.
 #include "cpu/conv_shifted.hpp"
+#include "cpu/elementwise.hpp"
 #include "ops/nn_test_util.hpp"
 
 using namespace tapeflow;
@@ -67,7 +69,8 @@ void check(const Geometry& k, DType dt, std::uint64_t seed) {
   Tensor b = k.bias ? nn_test::data({k.w[0]}, dt, seed + 2).requires_grad_() : Tensor();
   const std::int64_t Ho = (k.x[2] + 2 * k.ph - k.dh * (k.w[2] - 1) - 1) / k.sh + 1;
   const std::int64_t Wo = (k.x[3] + 2 * k.pw - k.dw * (k.w[3] - 1) - 1) / k.sw + 1;
-  REQUIRE(cpu::conv_uses_shifted_gemm(geometry_of(k, Ho, Wo)) == k.shifted);
+  // Without vectorised kernels (TAPEFLOW_CPU_ISA=scalar) every geometry takes im2col.
+  REQUIRE(cpu::conv_uses_shifted_planes(geometry_of(k, Ho, Wo)) == (k.shifted && cpu::g_vec_table != nullptr));
   Tensor r = nn_test::data({k.x[0], k.w[0], Ho, Wo}, dt, seed + 3);
   const Reference want = reference(x, w, b, r, k);
   // Sums of C*kH*kW (forward, weight) or Cout*kH*kW (input) terms of size ~1.
