@@ -61,11 +61,18 @@ struct VecTableFor {
   ConvKernels<T> conv;
 };
 struct UpdateTable;  // optimizer loops of the same instruction set (optim_update_isa.hpp)
+
+// Philox blocks of counters [counter, counter + count), count <= kPhiloxBatch, word j of block i at
+// words[j * kPhiloxBatch + i]: bit-identical to detail::philox::block (philox_simd.hpp).
+inline constexpr std::int64_t kPhiloxBatch = 64;
+using PhiloxFn = void (*)(std::uint64_t seed, std::uint64_t counter, std::int64_t count, std::uint32_t* words);
+
 struct VecTable {
   VecTableFor<float> f32;
   VecTableFor<double> f64;
   const char* name;  // the instruction set, for diagnostics
   const UpdateTable* updates;
+  PhiloxFn philox;
   template <class T>
   const VecTableFor<T>& get() const {
     if constexpr (std::is_same_v<T, float>) return f32;

@@ -6,6 +6,7 @@
 // for another's (the optimizer loops flatten their rules into them for the same reason).
 #include "cpu/elementwise_simd.hpp"
 #include "cpu/conv_kernels_simd.hpp"
+#include "cpu/philox_simd.hpp"
 #include "cpu/optim_update_isa.hpp"
 #include "cpu/row_kernels_simd.hpp"
 
@@ -70,7 +71,7 @@ const UpdateTable& update_table() {
 #define TAPEFLOW_ISA_CAT(a, b) TAPEFLOW_ISA_CAT2(a, b)
 const VecTable& TAPEFLOW_ISA_CAT(vec_table_, TAPEFLOW_EW_ISA)() {
   static const VecTable table{make_table<float>(VecOps<float>{}), make_table<double>(VecOps<double>{}),
-                              TAPEFLOW_ISA_LABEL, &update_table()};
+                              TAPEFLOW_ISA_LABEL, &update_table(), &philox_blocks<Arch>};
   return table;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "cpu/elementwise.hpp"
 #include "kernels/random_draws.hpp"
 
 namespace tapeflow::cpu {
@@ -18,17 +19,30 @@ namespace px = detail::philox;
 namespace draws = kernels::draws;
 
 // Reserves the counters of n elements from gen and calls emit(block, first, count) for each.
+// The blocks come kPhiloxBatch at a time from the vectorised Philox when this CPU has one (the
+// same words as px::block, ~8x faster than it).
 template <typename Emit>
 void philox_for(Generator& gen, std::int64_t n, const Emit& emit) {
   const std::int64_t counters = draws::counters_for<Emit>(n);
   if (counters == 0) return;
   const Generator::Reservation r = gen.reserve(static_cast<std::uint64_t>(counters));
+  const auto emit_counter = [&](std::int64_t c, const px::Block& blk) {
+    const std::int64_t first = c * Emit::kPer;
+    emit(blk, first, static_cast<int>(std::min<std::int64_t>(Emit::kPer, n - first)));
+  };
   detail::parallel_for(0, counters, detail::kElementwiseGrain / Emit::kPer, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t c = b; c < e; ++c) {
-      const px::Block blk = px::block(r.seed, r.offset + static_cast<std::uint64_t>(c));
-      const std::int64_t first = c * Emit::kPer;
-      emit(blk, first, static_cast<int>(std::min<std::int64_t>(Emit::kPer, n - first)));
+    if (const VecTable* t = g_vec_table) {
+      alignas(64) std::uint32_t words[4 * kPhiloxBatch];
+      for (std::int64_t c0 = b; c0 < e; c0 += kPhiloxBatch) {
+        const std::int64_t count = std::min(kPhiloxBatch, e - c0);
+        t->philox(r.seed, r.offset + static_cast<std::uint64_t>(c0), count, words);
+        for (std::int64_t i = 0; i < count; ++i)
+          emit_counter(c0 + i, px::Block{{words[i], words[kPhiloxBatch + i], words[2 * kPhiloxBatch + i],
+                                          words[3 * kPhiloxBatch + i]}});
+      }
+      return;
     }
+    for (std::int64_t c = b; c < e; ++c) emit_counter(c, px::block(r.seed, r.offset + static_cast<std::uint64_t>(c)));
   });
 }
 

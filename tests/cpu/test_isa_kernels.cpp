@@ -17,6 +17,7 @@
 
 #include "cpu/elementwise.hpp"
 #include "cpu/isa_tables.hpp"
+#include "core/philox.hpp"
 #include "cpu/optim_update_isa.hpp"
 
 using namespace tapeflow::cpu;
@@ -354,4 +355,22 @@ TEMPLATE_TEST_CASE("isa kernels: contiguous tails touch exactly their n elements
         REQUIRE(static_cast<double>(out[i]) == Approx(std::exp(static_cast<double>(a[i]))).epsilon(1e-6));
       CHECK(out[-1] == T(-7));
     }
+}
+
+TEST_CASE("isa kernels: vectorised Philox gives the scalar function's words") {
+  namespace px = tapeflow::detail::philox;
+  for (const auto& [isa, table] : tables()) {
+    INFO("instruction set " << isa);
+    // Counters that cross a 2^32 boundary (the carry into the second word) and seeds with high bits.
+    for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{42}, std::uint64_t{0xDEADBEEFCAFEF00DULL}})
+      for (std::uint64_t counter : {std::uint64_t{0}, std::uint64_t{0xFFFFFFF0ULL}, std::uint64_t{0x123456789ABULL}})
+        for (std::int64_t count : {std::int64_t{1}, std::int64_t{5}, std::int64_t{16}, std::int64_t{17}, kPhiloxBatch}) {
+          std::vector<std::uint32_t> words(4 * kPhiloxBatch, 0);
+          table->philox(seed, counter, count, words.data());
+          for (std::int64_t i = 0; i < count; ++i) {
+            const px::Block want = px::block(seed, counter + static_cast<std::uint64_t>(i));
+            for (int j = 0; j < 4; ++j) REQUIRE(words[static_cast<std::size_t>(j * kPhiloxBatch + i)] == want.w[j]);
+          }
+        }
+  }
 }
