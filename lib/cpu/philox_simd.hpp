@@ -2,9 +2,9 @@
 // Philox4x32-10 (core/philox.hpp) on a vector of counters at once, for one instruction set.
 // Included only by the per-ISA unit (isa_kernels.cpp), after elementwise_simd.hpp (xsimd). Lane i
 // of four vectors holds counter i's four words; each round's two 32 x 32 -> 64-bit products come
-// from the even-lane multiply every x86 vector set has (pmuludq), so the words are bit-identical to the scalar
-// function (tests/cpu/test_isa_kernels.cpp compares them). The scalar loop spent ~2 ns per
-// float of rand() in its ten rounds of 64-bit multiplies.
+// from the even-lane multiply every x86 vector set has (pmuludq), so the words are bit-identical
+// to the scalar function (tests/cpu/test_isa_kernels.cpp compares them). The scalar loop spent
+// ~2 ns per float of rand() in its ten rounds of 64-bit multiplies.
 #include <cstdint>
 #include <type_traits>
 

@@ -20,7 +20,7 @@ namespace draws = kernels::draws;
 
 // Reserves the counters of n elements from gen and calls emit(block, first, count) for each.
 // The blocks come kPhiloxBatch at a time from the vectorised Philox when this CPU has one (the
-// same words as px::block, ~8x faster than it).
+// same words as px::block: rand on 800K floats 2.2 -> 0.84 ms).
 template <typename Emit>
 void philox_for(Generator& gen, std::int64_t n, const Emit& emit) {
   const std::int64_t counters = draws::counters_for<Emit>(n);
