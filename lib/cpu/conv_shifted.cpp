@@ -228,30 +228,39 @@ void conv2d_backward_input_shifted(T* grad_in, const T* grad_out, const T* w, st
   const ConvKernels<T>& k = conv_kernels<T>();
   const Plane p(g);
   const std::int64_t Mg = Cout / groups, C = g.C, taps = g.kH * g.kW, phases = p.sH * p.sW;
-  std::vector<std::vector<std::int64_t>> phase_taps(static_cast<std::size_t>(phases));
+  // Per phase (the same for every image): its taps, their shifts into the grid, and the plane
+  // positions [q0, q0 + n) of its rows that hold image rows.
+  struct PhasePlan {
+    std::vector<std::int64_t> taps, shifts;
+    std::int64_t q0 = 0, n = 0;
+  };
+  std::vector<PhasePlan> plan(static_cast<std::size_t>(phases));
   std::int64_t margin = 0;
   for (std::int64_t t = 0; t < taps; ++t) {
-    phase_taps[static_cast<std::size_t>(p.phase(g, t))].push_back(t);
+    plan[static_cast<std::size_t>(p.phase(g, t))].taps.push_back(t);
     margin = std::max(margin, p.shift_in_phase(g, t));
+  }
+  for (std::int64_t ph = 0; ph < phases; ++ph) {
+    PhasePlan& pp = plan[static_cast<std::size_t>(ph)];
+    const std::int64_t py = ph / p.sW;  // padded rows py, py + sH, ... ; image rows are [pH, pH + H)
+    const std::int64_t yq0 = std::max<std::int64_t>(0, (g.pH - py + p.sH - 1) / p.sH);
+    const std::int64_t yq1 = (g.pH + g.H - 1 - py) / p.sH + 1;
+    if (pp.taps.empty() || g.pH + g.H - 1 < py || yq1 <= yq0) continue;  // n stays 0: nothing to compute
+    pp.q0 = yq0 * p.Wq;
+    pp.n = (yq1 - yq0) * p.Wq;
+    for (std::int64_t tap : pp.taps) pp.shifts.push_back(pp.q0 - p.shift_in_phase(g, tap));
   }
   const std::int64_t stride = margin + p.size + kConvLanes<T>, pad_size = p.padded_image();
   conv_detail::run_tasks<T>(N * groups, conv_flops(N, Cout, g, p), pad_size + Mg * stride, [&](std::int64_t t, T* buf) {
     const std::int64_t gi = t % groups, n = t / groups;
     T *gpad = buf, *grid = buf + pad_size + margin;
     grad_to_grid(grad_out + (n * Cout + gi * Mg) * g.Ho * g.Wo, Mg, g, p, grid, stride);
-    std::vector<std::int64_t> shifts;
     for (std::int64_t ph = 0; ph < phases; ++ph) {
-      const auto& tap_list = phase_taps[static_cast<std::size_t>(ph)];
-      const std::int64_t py = ph / p.sW;  // padded rows py, py + sH, ... ; image rows are [pH, pH + H)
-      const std::int64_t yq0 = std::max<std::int64_t>(0, (g.pH - py + p.sH - 1) / p.sH);
-      const std::int64_t yq1 = (g.pH + g.H - 1 - py) / p.sH + 1;
-      if (tap_list.empty() || g.pH + g.H - 1 < py || yq1 <= yq0) continue;
-      const std::int64_t q0 = yq0 * p.Wq;
-      shifts.clear();
-      for (std::int64_t tap : tap_list) shifts.push_back(q0 - p.shift_in_phase(g, tap));
-      const ShiftedPlanes<T> x{grid, stride, Mg, shifts.data(), static_cast<std::int64_t>(tap_list.size())};
-      k.shifted_sum(x, w + gi * Mg * C * taps, taps, C * taps, tap_list.data(), gpad + ph * p.phase_size + q0, p.size,
-                    C, (yq1 - yq0) * p.Wq);
+      const PhasePlan& pp = plan[static_cast<std::size_t>(ph)];
+      if (pp.n == 0) continue;
+      const ShiftedPlanes<T> x{grid, stride, Mg, pp.shifts.data(), static_cast<std::int64_t>(pp.taps.size())};
+      k.shifted_sum(x, w + gi * Mg * C * taps, taps, C * taps, pp.taps.data(), gpad + ph * p.phase_size + pp.q0, p.size,
+                    C, pp.n);
     }
     copy_image_planes(gpad, grad_in + (n * groups + gi) * C * g.H * g.W, g, p, false);
   });

@@ -4,6 +4,8 @@
 #include <exception>
 #include <sstream>
 
+#include "value_mismatch.hpp"
+
 namespace tapeflow::testing {
 
 std::vector<GradCase>& grad_cases() {
@@ -211,20 +213,7 @@ std::string compare_on(const Tensor& ref, const Tensor& got, Device device, doub
   else if (got.dtype() != ref.dtype())
     report << "dtype " << got.dtype() << ", expected " << ref.dtype();
   if (!report.str().empty()) return report.str();
-  const Tensor r = ref.detach().to(Device::cpu(), kFloat64).contiguous().reshape({-1});
-  const Tensor g = got.detach().to(Device::cpu(), kFloat64).contiguous().reshape({-1});
-  const double* pr = r.data_ptr<double>();
-  const double* pg = g.data_ptr<double>();
-  for (std::int64_t i = 0; i < r.numel(); ++i) {
-    const bool same_special = (std::isnan(pr[i]) && std::isnan(pg[i])) || (std::isinf(pr[i]) && pr[i] == pg[i]);
-    if (same_special) continue;
-    if (!(std::abs(pg[i] - pr[i]) <= atol + rtol * std::abs(pr[i]))) {
-      report << "element " << i << " of " << ref.shape() << ": cpu " << pr[i] << ", " << device_name(device) << " "
-             << pg[i];
-      return report.str();
-    }
-  }
-  return "";
+  return test_util::value_mismatch(ref, got, rtol, atol, device_name(device));
 }
 
 }  // namespace

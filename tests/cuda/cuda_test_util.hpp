@@ -4,10 +4,10 @@
 // against independent references elsewhere).
 #include <catch2/catch.hpp>
 
-#include <cmath>
-#include <sstream>
+#include <string>
 
 #include "tapeflow/tapeflow.hpp"
+#include "value_mismatch.hpp"
 
 namespace cuda_test {
 
@@ -21,19 +21,8 @@ inline void require_close(const tapeflow::Tensor& cpu, const tapeflow::Tensor& g
   REQUIRE(gpu.device() == kGpu);
   REQUIRE(gpu.shape() == cpu.shape());
   REQUIRE(gpu.dtype() == cpu.dtype());
-  const Tensor c = cpu.to(kFloat64).contiguous().reshape({-1});
-  const Tensor g = gpu.to(Device::cpu()).to(kFloat64).contiguous().reshape({-1});
-  const double* pc = c.data_ptr<double>();
-  const double* pg = g.data_ptr<double>();
-  for (std::int64_t i = 0; i < c.numel(); ++i) {
-    const bool same_special = (std::isnan(pc[i]) && std::isnan(pg[i])) || (std::isinf(pc[i]) && pc[i] == pg[i]);
-    if (same_special) continue;
-    if (!(std::abs(pg[i] - pc[i]) <= atol + rtol * std::abs(pc[i]))) {
-      std::ostringstream msg;
-      msg << "element " << i << " of " << cpu.shape() << ": cpu " << pc[i] << ", gpu " << pg[i];
-      FAIL(msg.str());
-    }
-  }
+  const std::string mismatch = test_util::value_mismatch(cpu, gpu, rtol, atol, "gpu");
+  if (!mismatch.empty()) FAIL(mismatch);
 }
 
 }  // namespace cuda_test
