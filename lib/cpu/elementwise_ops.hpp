@@ -89,4 +89,8 @@ const VecTable& vec_table_avx512();
 // build) cannot run it: tests check every instruction set the machine has.
 const VecTable* vec_table_named(const char* isa);
 
+// How many bytes ahead a map over runs from memory prefetches its inputs: 2 KiB on Intel CPUs,
+// 8 KiB on others (elementwise.cpp says why). Reductions prefetch 8 KiB ahead everywhere.
+extern const std::int64_t g_map_prefetch_bytes;
+
 }  // namespace tapeflow::cpu

@@ -100,28 +100,30 @@ void contig_partial(const F& f, T* out, const T* const (&in)[N], std::int64_t i,
   store_partial<Arch>(out + i, f(load_partial<Arch>(in[I] + i, rest)...), rest);
 }
 
-// Software prefetch of the `bytes` that lie 8 KiB past p. One core's hardware prefetcher alone
-// leaves a stream short of the memory's rate (Zen 4, 16M floats: sum ~40 GB/s against 48-50
-// with it, exp 52 against 56-60 GB/s; 4 and 16 KiB ahead were slower). Prefetching past the end is
-// harmless (a hint never faults); the address is formed as an integer.
+// Software prefetch of the `bytes` that lie `ahead` bytes past p. One core's hardware prefetcher
+// alone leaves a stream short of the memory's rate. How far ahead pays depends on the CPU: maps
+// take g_map_prefetch_bytes, reductions kReduceAhead (elementwise.cpp has the measurements).
+// Prefetching past the end is harmless (a hint never faults); the address is formed as an integer.
+inline constexpr std::int64_t kReduceAhead = 8192;
 template <std::int64_t bytes>
-inline void prefetch_ahead(const void* p) {
-  constexpr std::uintptr_t kAhead = 8192, kLine = 64;
-  const auto here = reinterpret_cast<std::uintptr_t>(p);
-  for (std::uintptr_t b = 0; b < bytes; b += kLine)
-    _mm_prefetch(reinterpret_cast<const char*>(here + kAhead + b), _MM_HINT_T0);
+inline void prefetch_ahead(const void* p, std::int64_t ahead) {
+  constexpr std::int64_t kLine = 64;
+  const auto here = reinterpret_cast<std::uintptr_t>(p) + static_cast<std::uintptr_t>(ahead);
+  for (std::int64_t b = 0; b < bytes; b += kLine)
+    _mm_prefetch(reinterpret_cast<const char*>(here + static_cast<std::uintptr_t>(b)), _MM_HINT_T0);
 }
 
 // out[j] = f(in...[j]) from j = i while two whole batches remain (two per step hide the latency
 // of math functions); returns where it stopped. kStream: non-temporal stores (out aligned to the
-// batch); kAhead: software prefetch of the inputs (prefetch_ahead).
+// batch); kAhead: software prefetch of the inputs, g_map_prefetch_bytes ahead (prefetch_ahead).
 template <bool kStream, bool kAhead, class Arch, class F, class T, std::size_t N, std::size_t... I>
 std::int64_t two_batch_loop(const F& f, T* out, const T* const (&in)[N], std::int64_t i, std::int64_t n,
                             std::index_sequence<I...>) {
   using B = xsimd::batch<T, Arch>;
   constexpr std::int64_t W = static_cast<std::int64_t>(B::size);
+  const std::int64_t ahead = g_map_prefetch_bytes;
   for (; i + 2 * W <= n; i += 2 * W) {
-    if constexpr (kAhead) (prefetch_ahead<2 * sizeof(B)>(in[I] + i), ...);
+    if constexpr (kAhead) (prefetch_ahead<2 * sizeof(B)>(in[I] + i, ahead), ...);
     const B r0 = f(B::load_unaligned(in[I] + i)...);
     const B r1 = f(B::load_unaligned(in[I] + i + W)...);
     if constexpr (kStream) {
@@ -209,7 +211,7 @@ double contig_sum(const void* vp, std::int64_t n) {
   D a0(0.0), a1(0.0), a2(0.0), a3(0.0), a4(0.0), a5(0.0), a6(0.0), a7(0.0);
   std::int64_t i = 0;
   for (; i + 8 * W <= n; i += 8 * W) {
-    prefetch_ahead<8 * W * sizeof(T)>(p + i);
+    prefetch_ahead<8 * W * sizeof(T)>(p + i, kReduceAhead);
     a0 += load_as_double<Arch>(p + i);
     a1 += load_as_double<Arch>(p + i + W);
     a2 += load_as_double<Arch>(p + i + 2 * W);
