@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "cublas_api.hpp"
 #include "cublas_check.hpp"
 #include "device.hpp"
 
@@ -19,14 +20,15 @@ cublasHandle_t cublas_handle(int device) {
   thread_local std::array<cublasHandle_t, kMaxDevices> handles{};
   if (device < 0 || device >= kMaxDevices) fail<DeviceError>("cublas", "device index ", device, " out of range");
   cublasHandle_t& h = handles[static_cast<std::size_t>(device)];
+  const CublasApi& api = cublas();
   if (h == nullptr) {
-    TAPEFLOW_CUBLAS_CHECK(cublasCreate(&h));
+    TAPEFLOW_CUBLAS_CHECK(api.cublasCreate(&h));
     // Exact float32, as the CPU backend: no TF32 tensor-core math, which would round float32
     // inputs to 10-bit mantissas (CUBLAS_DEFAULT_MATH is cuBLAS's default; set it explicitly).
-    TAPEFLOW_CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
-    TAPEFLOW_CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
+    TAPEFLOW_CUBLAS_CHECK(api.cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+    TAPEFLOW_CUBLAS_CHECK(api.cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
   }
-  TAPEFLOW_CUBLAS_CHECK(cublasSetStream(h, current_stream(device)));
+  TAPEFLOW_CUBLAS_CHECK(api.cublasSetStream(h, current_stream(device)));
   return h;
 }
 

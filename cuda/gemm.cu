@@ -5,6 +5,7 @@
 #include <climits>
 #include <type_traits>
 
+#include "cublas_api.hpp"
 #include "cublas_check.hpp"
 #include "cublas_handle.hpp"
 #include "cuda_check.hpp"
@@ -41,11 +42,12 @@ void blas_call(cublasHandle_t h, const ColumnMajorGemm& g, T alpha, const T* fir
   const int m = blas_int(g.m), n = blas_int(g.n), k = blas_int(g.k);
   const int ldf = blas_int(g.ld_first), lds = blas_int(g.ld_second), ldc = blas_int(g.ldc);
   const cublasOperation_t tf = op(g.trans_first), ts = op(g.trans_second);
+  const CublasApi& api = cublas();
   if (g.count == 1) {
     if constexpr (std::is_same_v<T, float>)
-      TAPEFLOW_CUBLAS_CHECK(cublasSgemm(h, tf, ts, m, n, k, &alpha, first, ldf, second, lds, &beta, c, ldc));
+      TAPEFLOW_CUBLAS_CHECK(api.cublasSgemm(h, tf, ts, m, n, k, &alpha, first, ldf, second, lds, &beta, c, ldc));
     else
-      TAPEFLOW_CUBLAS_CHECK(cublasDgemm(h, tf, ts, m, n, k, &alpha, first, ldf, second, lds, &beta, c, ldc));
+      TAPEFLOW_CUBLAS_CHECK(api.cublasDgemm(h, tf, ts, m, n, k, &alpha, first, ldf, second, lds, &beta, c, ldc));
     return;
   }
   // cuBLAS takes an int batch count: split larger batches.
@@ -55,11 +57,11 @@ void blas_call(cublasHandle_t h, const ColumnMajorGemm& g, T alpha, const T* fir
     const T* s = second + b0 * g.stride_second;
     T* cc = c + b0 * g.stride_c;
     if constexpr (std::is_same_v<T, float>)
-      TAPEFLOW_CUBLAS_CHECK(cublasSgemmStridedBatched(h, tf, ts, m, n, k, &alpha, f, ldf, g.stride_first, s, lds,
-                                                      g.stride_second, &beta, cc, ldc, g.stride_c, count));
+      TAPEFLOW_CUBLAS_CHECK(api.cublasSgemmStridedBatched(h, tf, ts, m, n, k, &alpha, f, ldf, g.stride_first, s, lds,
+                                                          g.stride_second, &beta, cc, ldc, g.stride_c, count));
     else
-      TAPEFLOW_CUBLAS_CHECK(cublasDgemmStridedBatched(h, tf, ts, m, n, k, &alpha, f, ldf, g.stride_first, s, lds,
-                                                      g.stride_second, &beta, cc, ldc, g.stride_c, count));
+      TAPEFLOW_CUBLAS_CHECK(api.cublasDgemmStridedBatched(h, tf, ts, m, n, k, &alpha, f, ldf, g.stride_first, s, lds,
+                                                          g.stride_second, &beta, cc, ldc, g.stride_c, count));
   }
 }
 

@@ -187,5 +187,13 @@ bool is_pinned_host(const void* p) noexcept {
 #endif
 }
 
+void load_cublas() {
+#ifdef TAPEFLOW_WITH_CUDA
+  cuda_backend::load_cublas();
+#else
+  fail<DeviceError>("cublas", "tapeflow was built without CUDA");
+#endif
+}
+
 }  // namespace detail
 }  // namespace tapeflow

@@ -32,6 +32,10 @@ void* host_allocate(std::size_t nbytes);
 void host_deallocate(void* p) noexcept;
 bool is_pinned(const void* p) noexcept;
 
+// Opens cuBLAS now (cuda/cublas_api.cu; GEMMs open it on first use) and resolves every function
+// the backend calls; DeviceError when it cannot. Needs no GPU.
+void load_cublas();
+
 }  // namespace tapeflow::cuda_backend
 
 namespace tapeflow::detail {
@@ -42,5 +46,9 @@ namespace tapeflow::detail {
 void* pinned_host_allocate(const char* op, std::size_t nbytes);
 void pinned_host_free(void* p) noexcept;
 bool is_pinned_host(const void* p) noexcept;
+
+// cuda_backend::load_cublas in CUDA builds; DeviceError without CUDA (for the test that cuBLAS
+// loads on demand and not at start-up).
+void load_cublas();
 
 }  // namespace tapeflow::detail

@@ -3,9 +3,12 @@
 // With a GPU, argument checks. (GPU behaviour proper: tests/cuda/test_memory_cuda.cpp.)
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <string>
 #include <type_traits>
 
 #include "tapeflow/tapeflow.hpp"
+#include "core/cuda_api.hpp"
 
 using namespace tapeflow;
 
@@ -109,4 +112,35 @@ TEST_CASE("the DataLoader's pin_memory option is ignored without a GPU, batches 
     }
     REQUIRE(row == 10);
   }
+}
+
+namespace {
+// Whether a library whose file name contains `name` is mapped into this process.
+bool library_mapped(const std::string& name) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line))
+    if (line.find(name) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("cuBLAS is opened when a GPU matmul first needs it, not at start-up") {
+  // CPU work, matmul included, never needs it: linking it cost every process ~60 ms and ~220 MB.
+  // (This file runs no GPU matmul before this test, the last one.)
+  const Tensor a = randn({8, 8});
+  const Tensor c = mm(a, a) + matmul(a.unsqueeze(0), a);
+  REQUIRE(c.size(0) == 1);
+  REQUIRE_FALSE(library_mapped("libcublas"));
+  if (!cuda::is_built()) {
+    REQUIRE_THROWS_AS(detail::load_cublas(), DeviceError);
+    return;
+  }
+  // The toolkit's cuBLAS loads, with every function the backend calls, with or without a GPU.
+  REQUIRE_NOTHROW(detail::load_cublas());
+  REQUIRE(library_mapped("libcublas.so"));
+  REQUIRE_NOTHROW(detail::load_cublas());  // once is enough; again is harmless
+  if (!cuda::is_available()) return;
+  const Tensor on_gpu = mm(a.to(Device::cuda(0)), a.to(Device::cuda(0))).to(Device::cpu());
+  REQUIRE(allclose(on_gpu, mm(a, a), 1e-5, 1e-5));
 }
