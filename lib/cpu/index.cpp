@@ -75,6 +75,21 @@ void scatter_add(const Tensor& x_view, const Tensor& index, const Tensor& src, s
     dispatch_index(index.dtype(), [&]<typename I>() {
       const std::int64_t ds = dim_stride * static_cast<std::int64_t>(sizeof(T));
       auto inner = [ds](const std::array<char*, 3>& p, const std::array<std::int64_t, 3>& s, std::int64_t n) {
+        if (s[1] == 0 && s[0] == sizeof(T) && (s[2] == sizeof(T) || s[2] == 0)) {
+          // One index for the whole run (embedding's backward, a broadcast index): a row add of a
+          // row or of one value (a broadcast gradient, e.g. of a sum's), which the compiler
+          // vectorises (with a run-time overlap check). Element by element, reloading the index:
+          // embedding (10000,128)[(32,64)] forward + sum backward 960 -> 757 us (Xeon, 1 thread).
+          T* dst = &elem<T>(p[0], static_cast<std::int64_t>(elem<I>(p[1], 0)) * ds);
+          if (s[2] == 0) {
+            const T value = elem<T>(p[2], 0);
+            for (std::int64_t i = 0; i < n; ++i) dst[i] = wrapping_add(dst[i], value);
+          } else {
+            const T* add = &elem<T>(p[2], 0);
+            for (std::int64_t i = 0; i < n; ++i) dst[i] = wrapping_add(dst[i], add[i]);
+          }
+          return;
+        }
         for (std::int64_t i = 0; i < n; ++i) {
           T& dst = elem<T>(p[0], i * s[0] + static_cast<std::int64_t>(elem<I>(p[1], i * s[1])) * ds);
           dst = wrapping_add(dst, elem<T>(p[2], i * s[2]));

@@ -165,6 +165,22 @@ TEST_CASE("scatter_add accumulates duplicates, in place and out of place") {
   REQUIRE(r.item<std::int32_t>() == std::numeric_limits<std::int32_t>::min());
 }
 
+TEST_CASE("scatter_add of whole rows: an index broadcast along the row, a row or one value added") {
+  // The embedding backward's form: index (n, 1) expanded to (n, D) along dim 0, the source a row
+  // per index or one broadcast value (the gradient of a sum); rows repeat.
+  for (DType dt : kNumeric)
+    for (std::int64_t n : {6, 3000}) {  // 3000 x 40: split across threads along the row
+      INFO(dt << " n " << n);
+      const std::int64_t D = 40;
+      const Tensor x = make({50, D}, dt);
+      const Tensor index = make_index({n, 1}, 50).expand({n, D});
+      const Tensor rows = make({n, D}, dt, 2);
+      require_values(scatter_add(x, 0, index, rows), {50, D}, ref_scatter_add(x, 0, index, rows));
+      const Tensor one = full({1, 1}, 3, dt).expand({n, D});
+      require_values(scatter_add(x, 0, index, one), {50, D}, ref_scatter_add(x, 0, index, one));
+    }
+}
+
 TEST_CASE("index_select copies rows, for any dim and layout") {
   for (DType dt : kAll)
     for (std::int64_t dim : {0, 1, 2, -1}) {
