@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/parallel.hpp"
 #include "core/small_alloc.hpp"
 #include "core/tensor_factory.hpp"
 #include "kernels/backend.hpp"
@@ -34,7 +35,7 @@ Tensor full(IntArrayRef shape, Scalar value, TensorOptions o) {
 }
 Tensor zeros(IntArrayRef shape, TensorOptions o) {
   Tensor t = detail::make_tensor(shape, o.dtype(), o.device());
-  if (t.is_cpu()) std::memset(t.data_ptr(), 0, t.nbytes());  // all-zero bytes are 0 in every dtype
+  if (t.is_cpu()) detail::parallel_zero_bytes(t.data_ptr(), t.nbytes());  // all-zero bytes are 0 in every dtype
   else kernels::on(t).fill(t, 0);
   return finish(t, o);
 }

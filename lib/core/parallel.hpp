@@ -3,6 +3,7 @@
 // per thread, or a call from inside a pool task, runs inline on the calling thread.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 
 #include "tapeflow/parallel.hpp"
@@ -34,5 +35,19 @@ void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain, F&& 
 
 // Grain sizes: below these, splitting costs more than it gains.
 inline constexpr std::int64_t kElementwiseGrain = 32768;
+inline constexpr std::int64_t kByteGrain = std::int64_t{1} << 20;  // bytes a thread sets or copies
+
+// memset to zero and memcpy, split across the pool for large ranges: one core's stores reach about
+// half of the memory bandwidth of two (zeros of (10000, 128) floats: 182 us on one thread).
+inline void parallel_zero_bytes(void* p, std::size_t n) {
+  parallel_for(0, static_cast<std::int64_t>(n), kByteGrain, [p](std::int64_t b, std::int64_t e) {
+    std::memset(static_cast<char*>(p) + b, 0, static_cast<std::size_t>(e - b));
+  });
+}
+inline void parallel_copy_bytes(void* dst, const void* src, std::size_t n) {
+  parallel_for(0, static_cast<std::int64_t>(n), kByteGrain, [dst, src](std::int64_t b, std::int64_t e) {
+    std::memcpy(static_cast<char*>(dst) + b, static_cast<const char*>(src) + b, static_cast<std::size_t>(e - b));
+  });
+}
 
 }  // namespace tapeflow::detail

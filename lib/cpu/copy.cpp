@@ -16,7 +16,7 @@ static To cast_value(From v) {
 void copy(const Tensor& dst, const Tensor& src) {
   const DType dt = dst.dtype(), st = src.dtype();
   if (dt == st && dst.is_contiguous() && src.is_contiguous() && dst.shape() == src.shape()) {
-    std::memcpy(dst.data_ptr(), src.data_ptr(), dst.nbytes());
+    detail::parallel_copy_bytes(dst.data_ptr(), src.data_ptr(), dst.nbytes());
     return;
   }
   if (transpose_copy(dst, src)) return;
