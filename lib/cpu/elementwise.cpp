@@ -3,6 +3,8 @@
 // than its per-feature bits (its `avx` bit reads 0 on some CPUs). TAPEFLOW_CPU_ISA=
 // scalar|sse2|avx2|avx512 (or its older name TAPEFLOW_ELEMENTWISE_ISA) lowers the choice, never
 // above what the CPU has, so that a whole program can run on another instruction set's kernels.
+// Also chosen here, from the CPU's vendor: how far ahead maps over memory prefetch their inputs
+// (g_map_prefetch_bytes, with the measurements behind it).
 #include "cpu/elementwise.hpp"
 
 #include <cstdlib>
